@@ -1,0 +1,31 @@
+//! StockStream's functional core: everything between "bytes of a CSV file" and "bytes of a
+//! Kafka message", with no network or cloud client in sight.
+//!
+//! The producer, the Lambda functions and the local runner all share these types, so a record
+//! means the same thing everywhere it travels. Map of the modules, in pipeline order:
+//!
+//! - [`lines`]: streams a file as raw lines with line numbers and byte offsets (constant memory).
+//! - [`layout`]: reads the header row and maps the many column spellings of OHLCV exports onto
+//!   one set of fields.
+//! - [`date`]: the date and time formats found in real exports, with an explicit day/month order.
+//! - [`record`]: the typed bar ([`Bar`]) a row becomes.
+//! - [`validate`]: the rules a bar must pass, and the warnings that are counted but not fatal.
+//! - [`reader`]: joins the above into one iterator of accepted bars and rejected rows.
+//! - [`reject`]: the rejects file (JSON lines with source, line, raw row and reason).
+//! - [`message`]: the versioned Kafka message format (key, value, headers).
+//! - [`symbols`]: the list of known symbols (the data set's `indexInfo.csv`).
+//! - [`generate`]: deterministic synthetic data in the seed layout, for tests and benchmarks.
+#![deny(missing_docs)]
+
+pub mod date;
+pub mod generate;
+pub mod layout;
+pub mod lines;
+pub mod message;
+pub mod reader;
+pub mod record;
+pub mod reject;
+pub mod symbols;
+pub mod validate;
+
+pub use record::Bar;

@@ -1,0 +1,263 @@
+//! The Kafka message format, version 1.
+//!
+//! One bar per message:
+//!
+//! - **key**: the symbol, UTF-8. Kafka's default partitioner hashes the key, so every bar of
+//!   a symbol lands in one partition and keeps its order there.
+//! - **value**: a JSON object,
+//!   `{"v":1,"symbol":"HSI","date":"1986-12-31","open":2568.300049,"high":…,"low":…,"close":…,
+//!   "adj_close":…,"volume":0,"close_usd":333.87900637}`. `time` (`"09:30:00"`) appears only on
+//!   intraday bars; `adj_close`, `volume` and `close_usd` only when the source has them. Floats
+//!   are written in their shortest round-trip form, so the value read back is bit-for-bit the
+//!   value parsed from the CSV (float noise such as `335.90698726000005` included).
+//! - **headers**: `stockstream-version` (`1`), `content-type` (`application/json`), `source`
+//!   (file name or S3 URI) and `line` (1-based line number in that source, decimal), so every
+//!   record in the lake traces back to its file and line.
+//!
+//! A consumer must reject a `v` it does not know rather than guess; new optional fields may be
+//! added within version 1, removing or retyping a field makes version 2.
+
+use crate::date::iso_date;
+use crate::record::Bar;
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The format version written by this library.
+pub const FORMAT_VERSION: u32 = 1;
+/// Header: format version.
+pub const HEADER_VERSION: &str = "stockstream-version";
+/// Header: MIME type of the value.
+pub const HEADER_CONTENT_TYPE: &str = "content-type";
+/// Header: source file or object.
+pub const HEADER_SOURCE: &str = "source";
+/// Header: 1-based line number in the source.
+pub const HEADER_LINE: &str = "line";
+/// Content type of the value.
+pub const CONTENT_TYPE: &str = "application/json";
+
+#[derive(Serialize)]
+struct WireOut<'a> {
+    v: u32,
+    symbol: &'a str,
+    date: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adj_close: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    close_usd: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct WireIn<'a> {
+    v: u32,
+    #[serde(borrow)]
+    symbol: std::borrow::Cow<'a, str>,
+    date: &'a str,
+    #[serde(default)]
+    time: Option<&'a str>,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    #[serde(default)]
+    adj_close: Option<f64>,
+    #[serde(default)]
+    volume: Option<u64>,
+    #[serde(default)]
+    close_usd: Option<f64>,
+}
+
+/// Why a message value could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not JSON, or JSON of the wrong shape (missing field, wrong type).
+    Json(String),
+    /// A version this library does not read.
+    Version(u32),
+    /// The date or time is not ISO.
+    Date(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Json(e) => write!(f, "value is not a v1 bar: {e}"),
+            DecodeError::Version(v) => write!(
+                f,
+                "unsupported message version {v} (this build reads {FORMAT_VERSION})"
+            ),
+            DecodeError::Date(t) => write!(f, "date/time {t:?} is not ISO 8601"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Appends the JSON value of `bar` to `out` (cleared first).
+pub fn encode_value(bar: &Bar, out: &mut Vec<u8>) {
+    out.clear();
+    let mut date = String::with_capacity(10);
+    iso_date(bar.date, &mut date);
+    let wire = WireOut {
+        v: FORMAT_VERSION,
+        symbol: &bar.symbol,
+        date: &date,
+        time: bar.time.map(|t| t.to_string()),
+        open: bar.open,
+        high: bar.high,
+        low: bar.low,
+        close: bar.close,
+        adj_close: bar.adj_close,
+        volume: bar.volume,
+        close_usd: bar.close_usd,
+    };
+    serde_json::to_writer(out, &wire).expect("writing JSON to a Vec cannot fail");
+}
+
+/// Decodes a JSON value written by [`encode_value`].
+pub fn decode_value(bytes: &[u8]) -> Result<Bar, DecodeError> {
+    let w: WireIn = serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
+    if w.v != FORMAT_VERSION {
+        return Err(DecodeError::Version(w.v));
+    }
+    let date = NaiveDate::parse_from_str(w.date, "%Y-%m-%d")
+        .map_err(|_| DecodeError::Date(w.date.to_string()))?;
+    let time = w
+        .time
+        .map(|t| {
+            NaiveTime::parse_from_str(t, "%H:%M:%S%.f")
+                .map_err(|_| DecodeError::Date(t.to_string()))
+        })
+        .transpose()?;
+    Ok(Bar {
+        symbol: w.symbol.into_owned(),
+        date,
+        time,
+        open: w.open,
+        high: w.high,
+        low: w.low,
+        close: w.close,
+        adj_close: w.adj_close,
+        volume: w.volume,
+        close_usd: w.close_usd,
+    })
+}
+
+/// The message key of a bar: its symbol.
+pub fn key(bar: &Bar) -> &[u8] {
+    bar.symbol.as_bytes()
+}
+
+/// Where a message came from, as carried in its headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// Source name.
+    pub source: String,
+    /// Line number.
+    pub line: u64,
+}
+
+/// Reads provenance from `(name, value)` header pairs; `None` if either header is missing or
+/// the line is not a number.
+pub fn provenance<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Option<Provenance> {
+    let (mut source, mut line) = (None, None);
+    for (name, value) in headers {
+        match name {
+            HEADER_SOURCE => source = std::str::from_utf8(value).ok().map(str::to_string),
+            HEADER_LINE => line = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok()),
+            _ => {}
+        }
+    }
+    Some(Provenance {
+        source: source?,
+        line: line?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar() -> Bar {
+        Bar {
+            symbol: "HSI".into(),
+            date: NaiveDate::from_ymd_opt(1987, 1, 6).unwrap(),
+            time: None,
+            open: 2583.899902,
+            high: 2583.899902,
+            low: 2583.899902,
+            close: 2583.899902,
+            adj_close: Some(2583.899902),
+            volume: Some(0),
+            close_usd: Some(335.90698726000005),
+        }
+    }
+
+    #[test]
+    fn value_layout_is_stable() {
+        let mut out = vec![];
+        encode_value(&bar(), &mut out);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"v":1,"symbol":"HSI","date":"1987-01-06","open":2583.899902,"high":2583.899902,"low":2583.899902,"close":2583.899902,"adj_close":2583.899902,"volume":0,"close_usd":335.90698726000005}"#
+        );
+    }
+
+    #[test]
+    fn round_trip_is_exact_including_optionals_and_time() {
+        let mut b = bar();
+        let mut out = vec![];
+        encode_value(&b, &mut out);
+        assert_eq!(decode_value(&out), Ok(b.clone()));
+        b.time = NaiveTime::from_hms_milli_opt(9, 30, 0, 250);
+        b.adj_close = None;
+        b.volume = None;
+        b.close_usd = None;
+        encode_value(&b, &mut out);
+        assert!(!std::str::from_utf8(&out).unwrap().contains("volume"));
+        assert_eq!(decode_value(&out), Ok(b));
+    }
+
+    #[test]
+    fn decode_errors_are_specific() {
+        assert!(matches!(
+            decode_value(b"not json"),
+            Err(DecodeError::Json(_))
+        ));
+        assert!(matches!(
+            decode_value(br#"{"v":1,"symbol":"X"}"#),
+            Err(DecodeError::Json(_))
+        ));
+        let v2 = br#"{"v":2,"symbol":"X","date":"2020-01-01","open":1,"high":1,"low":1,"close":1}"#;
+        assert_eq!(decode_value(v2), Err(DecodeError::Version(2)));
+        let bad =
+            br#"{"v":1,"symbol":"X","date":"01/02/2020","open":1,"high":1,"low":1,"close":1}"#;
+        assert_eq!(
+            decode_value(bad),
+            Err(DecodeError::Date("01/02/2020".into()))
+        );
+    }
+
+    #[test]
+    fn provenance_from_headers() {
+        let h = [("source", &b"a.csv"[..]), ("line", b"42"), ("x", b"y")];
+        assert_eq!(
+            provenance(h),
+            Some(Provenance {
+                source: "a.csv".into(),
+                line: 42
+            })
+        );
+        assert_eq!(provenance([("source", &b"a.csv"[..])]), None);
+    }
+}

@@ -1,0 +1,438 @@
+//! Turns a CSV stream into accepted bars and rejected rows, one row at a time.
+//!
+//! The first non-blank line is the header ([`Layout`]). Blank lines and rows whose cells are
+//! all empty are skipped and counted. Every other line yields exactly one [`Item`]: an
+//! [`Accepted`] bar or a [`Reject`] with its reason, so `rows = accepted + rejected` always
+//! holds and nothing vanishes.
+
+use crate::date::{parse_date_time, parse_time, DateOrder};
+use crate::layout::{sniff_delimiter, Column, Layout, LayoutError};
+use crate::lines::{Fields, LineReader};
+use crate::record::Bar;
+use crate::reject::Reject;
+use crate::symbols::Symbols;
+use crate::validate::{parse_volume, validate, Problem, Warnings};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+/// How to read one source.
+#[derive(Debug, Clone, Default)]
+pub struct ReaderConfig {
+    /// Name recorded with every bar and reject (file name, S3 URI).
+    pub source: String,
+    /// Symbol for files without a symbol column (from a flag, or the file name).
+    pub default_symbol: Option<String>,
+    /// Day/month order for ambiguous numeric dates.
+    pub date_order: DateOrder,
+    /// When set, symbols outside this list are rejected.
+    pub known_symbols: Option<Arc<Symbols>>,
+}
+
+/// A row that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// The bar.
+    pub bar: Bar,
+    /// 1-based line number in the source.
+    pub line: u64,
+    /// Byte offset of the line.
+    pub offset: u64,
+    /// Notable but legal features.
+    pub warnings: Warnings,
+}
+
+/// What one data line became.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A valid bar.
+    Accepted(Accepted),
+    /// A rejected row with its reason.
+    Rejected(Reject),
+}
+
+/// Running counts for one or more sources.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReadStats {
+    /// Data rows seen (header and blank rows excluded).
+    pub rows: u64,
+    /// Rows accepted.
+    pub accepted: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Blank or all-empty rows skipped.
+    pub blank: u64,
+    /// Rejects by problem code.
+    pub rejects_by_code: BTreeMap<String, u64>,
+    /// Warnings by code (a row may carry several).
+    pub warnings_by_code: BTreeMap<String, u64>,
+}
+
+impl ReadStats {
+    /// Adds another run's counts to these.
+    pub fn merge(&mut self, other: &ReadStats) {
+        self.rows += other.rows;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.blank += other.blank;
+        for (k, v) in &other.rejects_by_code {
+            *self.rejects_by_code.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.warnings_by_code {
+            *self.warnings_by_code.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// A fatal problem with a source as a whole (as opposed to one bad row).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Reading failed.
+    #[error("{source_name}: {error}")]
+    Io {
+        /// The source.
+        source_name: String,
+        /// The I/O error.
+        #[source]
+        error: io::Error,
+    },
+    /// The header cannot be used.
+    #[error("{source_name} line {line}: {error}")]
+    Header {
+        /// The source.
+        source_name: String,
+        /// Header line number.
+        line: u64,
+        /// What is wrong with it.
+        error: LayoutError,
+    },
+    /// The header is not UTF-8 or has broken quotes.
+    #[error("{source_name} line {line}: header is unreadable ({what})")]
+    BadHeader {
+        /// The source.
+        source_name: String,
+        /// Header line number.
+        line: u64,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// The source has no header row (it is empty or blank).
+    #[error("{source_name}: no header row (the file is empty)")]
+    Empty {
+        /// The source.
+        source_name: String,
+    },
+    /// No symbol column and no default symbol.
+    #[error("{source_name}: no symbol column in the header and no default symbol; pass one (e.g. --symbol) or name the file after the symbol")]
+    NoSymbol {
+        /// The source.
+        source_name: String,
+    },
+}
+
+/// Streaming reader of bars.
+pub struct BarReader<R> {
+    lines: LineReader<R>,
+    layout: Option<Layout>,
+    fields: Fields,
+    config: ReaderConfig,
+    stats: ReadStats,
+}
+
+impl<R: BufRead> BarReader<R> {
+    /// Reads `input` from its start.
+    pub fn new(input: R, config: ReaderConfig) -> Self {
+        Self {
+            lines: LineReader::new(input),
+            layout: None,
+            fields: Fields::default(),
+            config,
+            stats: ReadStats::default(),
+        }
+    }
+
+    /// Continues after a checkpoint: `input` is positioned at byte `offset`, just after line
+    /// `lines_before`; `layout` is the header layout read earlier from the same file.
+    pub fn resume(
+        input: R,
+        config: ReaderConfig,
+        layout: Layout,
+        lines_before: u64,
+        offset: u64,
+        stats: ReadStats,
+    ) -> Self {
+        Self {
+            lines: LineReader::resume(input, lines_before, offset),
+            layout: Some(layout),
+            fields: Fields::default(),
+            config,
+            stats,
+        }
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+
+    /// The header layout, once read.
+    pub fn layout(&self) -> Option<&Layout> {
+        self.layout.as_ref()
+    }
+
+    /// Byte offset where the next line starts.
+    pub fn position(&self) -> u64 {
+        self.lines.position()
+    }
+
+    /// Number of the last line read.
+    pub fn line_number(&self) -> u64 {
+        self.lines.line_number()
+    }
+
+    /// The source name.
+    pub fn source(&self) -> &str {
+        &self.config.source
+    }
+
+    /// Reads up to and including the header row (if not read yet) and returns its layout.
+    pub fn read_header(&mut self) -> Result<&Layout, ReadError> {
+        while self.layout.is_none() {
+            let line = self.lines.next_line().map_err(|error| ReadError::Io {
+                source_name: self.config.source.clone(),
+                error,
+            })?;
+            let Some(line) = line else {
+                return Err(ReadError::Empty {
+                    source_name: self.config.source.clone(),
+                });
+            };
+            let text = line.text.map_err(|_| ReadError::BadHeader {
+                source_name: self.config.source.clone(),
+                line: line.number,
+                what: "not UTF-8",
+            })?;
+            if !text.trim().is_empty() {
+                let layout = header_layout(text, line.number, &mut self.fields, &self.config)?;
+                self.layout = Some(layout);
+            }
+        }
+        Ok(self.layout.as_ref().expect("set above"))
+    }
+
+    /// The next accepted bar or reject; `None` at end of input.
+    pub fn next_item(&mut self) -> Result<Option<Item>, ReadError> {
+        loop {
+            let source = &self.config.source;
+            let line = match self.lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) if self.layout.is_none() => {
+                    return Err(ReadError::Empty {
+                        source_name: source.clone(),
+                    })
+                }
+                Ok(None) => return Ok(None),
+                Err(error) => {
+                    return Err(ReadError::Io {
+                        source_name: source.clone(),
+                        error,
+                    })
+                }
+            };
+            let (number, offset) = (line.number, line.offset);
+            let Some(layout) = &self.layout else {
+                let text = line.text.map_err(|_| ReadError::BadHeader {
+                    source_name: source.clone(),
+                    line: number,
+                    what: "not UTF-8",
+                })?;
+                if !text.trim().is_empty() {
+                    self.layout =
+                        Some(header_layout(text, number, &mut self.fields, &self.config)?);
+                }
+                continue;
+            };
+            let reject = |raw: String, problem: Problem| Reject {
+                source: source.clone(),
+                line: number,
+                offset,
+                code: problem.code().to_string(),
+                reason: problem.to_string(),
+                raw,
+            };
+            let text = match line.text {
+                Ok(t) => t,
+                Err(bytes) => {
+                    let raw = String::from_utf8_lossy(bytes).into_owned();
+                    let r = reject(raw, Problem::NotUtf8);
+                    return Ok(Some(self.count_reject(r)));
+                }
+            };
+            if text.trim().is_empty() {
+                self.stats.blank += 1;
+                continue;
+            }
+            if self.fields.split(text, layout.delimiter).is_err() {
+                let r = reject(text.to_string(), Problem::BrokenQuotes);
+                return Ok(Some(self.count_reject(r)));
+            }
+            if self.fields.iter().all(str::is_empty) {
+                self.stats.blank += 1;
+                continue;
+            }
+            match parse_row(&self.fields, layout, &self.config) {
+                Ok(bar) => match validate(&bar, self.config.known_symbols.as_deref()) {
+                    Ok(warnings) => {
+                        self.stats.rows += 1;
+                        self.stats.accepted += 1;
+                        for w in warnings.iter() {
+                            *self
+                                .stats
+                                .warnings_by_code
+                                .entry(w.code().to_string())
+                                .or_default() += 1;
+                        }
+                        return Ok(Some(Item::Accepted(Accepted {
+                            bar,
+                            line: number,
+                            offset,
+                            warnings,
+                        })));
+                    }
+                    Err(p) => {
+                        let r = reject(text.to_string(), p);
+                        return Ok(Some(self.count_reject(r)));
+                    }
+                },
+                Err(p) => {
+                    let r = reject(text.to_string(), p);
+                    return Ok(Some(self.count_reject(r)));
+                }
+            }
+        }
+    }
+
+    fn count_reject(&mut self, r: Reject) -> Item {
+        self.stats.rows += 1;
+        self.stats.rejected += 1;
+        *self
+            .stats
+            .rejects_by_code
+            .entry(r.code.clone())
+            .or_default() += 1;
+        Item::Rejected(r)
+    }
+}
+
+fn header_layout(
+    text: &str,
+    number: u64,
+    fields: &mut Fields,
+    config: &ReaderConfig,
+) -> Result<Layout, ReadError> {
+    let source_name = || config.source.clone();
+    let d = sniff_delimiter(text);
+    fields.split(text, d).map_err(|_| ReadError::BadHeader {
+        source_name: source_name(),
+        line: number,
+        what: "broken quotes",
+    })?;
+    let layout = Layout::from_header(fields.iter(), d).map_err(|error| ReadError::Header {
+        source_name: source_name(),
+        line: number,
+        error,
+    })?;
+    if layout.position(Column::Symbol).is_none() && config.default_symbol.is_none() {
+        return Err(ReadError::NoSymbol {
+            source_name: source_name(),
+        });
+    }
+    Ok(layout)
+}
+
+/// Cells that mean "no value" in real exports (Yahoo writes `null`).
+fn is_absent(cell: &str) -> bool {
+    cell.is_empty()
+        || cell.eq_ignore_ascii_case("null")
+        || cell.eq_ignore_ascii_case("n/a")
+        || cell.eq_ignore_ascii_case("na")
+        || cell == "-"
+}
+
+fn cell<'a>(fields: &'a Fields, layout: &Layout, c: Column) -> Option<&'a str> {
+    layout
+        .position(c)
+        .map(|i| fields.get(i))
+        .filter(|s| !is_absent(s))
+}
+
+fn required_price(fields: &Fields, layout: &Layout, c: Column) -> Result<f64, Problem> {
+    let text = cell(fields, layout, c).ok_or(Problem::Missing(c))?;
+    number(text, c)
+}
+
+fn optional_price(fields: &Fields, layout: &Layout, c: Column) -> Result<Option<f64>, Problem> {
+    cell(fields, layout, c).map(|t| number(t, c)).transpose()
+}
+
+fn number(text: &str, column: Column) -> Result<f64, Problem> {
+    text.parse::<f64>().map_err(|_| Problem::BadNumber {
+        column,
+        text: text.to_string(),
+    })
+}
+
+/// Parses the cells of one row into a bar (validation comes after).
+fn parse_row(fields: &Fields, layout: &Layout, config: &ReaderConfig) -> Result<Bar, Problem> {
+    if fields.len() != layout.width {
+        return Err(Problem::FieldCount {
+            expected: layout.width,
+            found: fields.len(),
+        });
+    }
+    let symbol = match layout.position(Column::Symbol) {
+        Some(i) if !fields.get(i).is_empty() => fields.get(i).to_string(),
+        Some(_) => return Err(Problem::MissingSymbol),
+        None => config.default_symbol.clone().unwrap_or_default(),
+    };
+    let date_text = cell(fields, layout, Column::Date).ok_or(Problem::Missing(Column::Date))?;
+    let bad_date = |error| Problem::BadDate {
+        text: date_text.to_string(),
+        error,
+    };
+    let (date, mut time) = parse_date_time(date_text, config.date_order).map_err(bad_date)?;
+    if let Some(t) = cell(fields, layout, Column::Time) {
+        let t = parse_time(t).map_err(|error| Problem::BadDate {
+            text: t.to_string(),
+            error,
+        })?;
+        time = (t != chrono::NaiveTime::MIN).then_some(t).or(time);
+    }
+    Ok(Bar {
+        symbol,
+        date,
+        time,
+        open: required_price(fields, layout, Column::Open)?,
+        high: required_price(fields, layout, Column::High)?,
+        low: required_price(fields, layout, Column::Low)?,
+        close: required_price(fields, layout, Column::Close)?,
+        adj_close: optional_price(fields, layout, Column::AdjClose)?,
+        volume: cell(fields, layout, Column::Volume)
+            .map(parse_volume)
+            .transpose()?,
+        close_usd: optional_price(fields, layout, Column::CloseUsd)?,
+    })
+}
+
+/// Reads a whole source into memory; for tests and small files.
+pub fn read_all(
+    input: impl BufRead,
+    config: ReaderConfig,
+) -> Result<(Vec<Item>, ReadStats), ReadError> {
+    let mut r = BarReader::new(input, config);
+    let mut items = vec![];
+    while let Some(item) = r.next_item()? {
+        items.push(item);
+    }
+    Ok((items, r.stats))
+}

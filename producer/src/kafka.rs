@@ -1,0 +1,185 @@
+//! Everything that talks to Kafka: client settings, the producer's delivery callback, and a
+//! bounded reader of a topic range (used to resume without duplicates and by `summary`).
+
+use crate::cli::{KafkaArgs, ProduceArgs};
+use crate::tracker::Tracker;
+use anyhow::{anyhow, bail, Context as _, Result};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Settings shared by producers and consumers: servers and security.
+pub fn base_config(k: &KafkaArgs) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &k.brokers);
+    if let Some(v) = &k.security_protocol {
+        c.set("security.protocol", v);
+    }
+    if let Some(v) = &k.sasl_mechanism {
+        c.set("sasl.mechanism", v);
+    }
+    if let Some(v) = &k.sasl_username {
+        c.set("sasl.username", v);
+    }
+    if let Some(v) = &k.sasl_password {
+        c.set("sasl.password", v);
+    }
+    if let Some(v) = &k.ssl_ca_location {
+        c.set("ssl.ca.location", v.to_string_lossy());
+    }
+    c
+}
+
+fn apply_extra(c: &mut ClientConfig, k: &KafkaArgs) {
+    for (key, value) in &k.extra {
+        c.set(key, value);
+    }
+}
+
+/// Producer settings: idempotent, `acks=all`, compressed, batched, and a bounded queue so
+/// memory does not grow with the input.
+pub fn producer_config(a: &ProduceArgs) -> ClientConfig {
+    let mut c = base_config(&a.kafka);
+    c.set("client.id", "stockstream-producer")
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", &a.compression)
+        .set("linger.ms", a.linger_ms.to_string())
+        .set("batch.size", a.batch_bytes.to_string())
+        .set("batch.num.messages", "100000")
+        .set("queue.buffering.max.kbytes", a.queue_kb.to_string())
+        .set("queue.buffering.max.messages", "200000")
+        .set("message.timeout.ms", a.delivery_timeout_ms.to_string())
+        // The Java client's partitioner, so other clients put a symbol in the same partition.
+        .set("partitioner", "murmur2_random");
+    apply_extra(&mut c, &a.kafka);
+    c
+}
+
+/// Consumer settings for reading a range without joining a group or committing.
+pub fn reader_config(k: &KafkaArgs) -> ClientConfig {
+    let mut c = base_config(k);
+    c.set(
+        "group.id",
+        format!("stockstream-reader-{}", std::process::id()),
+    )
+    .set("enable.auto.commit", "false")
+    .set("enable.auto.offset.store", "false")
+    .set("auto.offset.reset", "earliest");
+    apply_extra(&mut c, k);
+    c
+}
+
+/// The producer's context: delivery reports go to the [`Tracker`].
+pub struct Context {
+    /// Delivery bookkeeping. Locked only by the thread that polls the producer.
+    pub tracker: Mutex<Tracker>,
+}
+
+impl ClientContext for Context {}
+
+impl ProducerContext for Context {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, line: usize) {
+        let mut t = self.tracker.lock().expect("tracker lock");
+        match result {
+            Ok(m) => t.delivered(line as u64, m.partition(), m.offset()),
+            Err((e, _)) => t.failed(line as u64, e.to_string()),
+        }
+    }
+}
+
+/// Partitions of `topic` with their low and high watermarks.
+pub fn watermarks(
+    consumer: &BaseConsumer,
+    topic: &str,
+    timeout: Duration,
+) -> Result<BTreeMap<i32, (i64, i64)>> {
+    let md = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .with_context(|| format!("fetching metadata for topic {topic:?}"))?;
+    let t = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .ok_or_else(|| anyhow!("broker did not describe topic {topic:?}"))?;
+    if let Some(err) = t.error() {
+        bail!("topic {topic:?} is not available ({err:?}); create it first (topics are not auto-created)");
+    }
+    if t.partitions().is_empty() {
+        bail!("topic {topic:?} does not exist or has no partitions; create it first");
+    }
+    let mut out = BTreeMap::new();
+    for p in t.partitions() {
+        let w = consumer
+            .fetch_watermarks(topic, p.id(), timeout)
+            .with_context(|| format!("fetching offsets of {topic}/{}", p.id()))?;
+        out.insert(p.id(), w);
+    }
+    Ok(out)
+}
+
+/// Reads every message of `topic` from `from[p]` (or the partition start) up to the end
+/// the partition had when the call began, calling `f` for each.
+pub fn read_range(
+    config: &ClientConfig,
+    topic: &str,
+    from: &BTreeMap<i32, i64>,
+    timeout: Duration,
+    mut f: impl FnMut(&BorrowedMessage<'_>),
+) -> Result<()> {
+    let consumer: BaseConsumer = config.create().context("creating Kafka consumer")?;
+    let marks = watermarks(&consumer, topic, timeout)?;
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = BTreeMap::new();
+    for (&p, &(low, high)) in &marks {
+        let start = from.get(&p).copied().unwrap_or(low).max(low);
+        if start < high {
+            tpl.add_partition_offset(topic, p, Offset::Offset(start))?;
+            ends.insert(p, high);
+        }
+    }
+    if ends.is_empty() {
+        return Ok(());
+    }
+    consumer.assign(&tpl).context("assigning partitions")?;
+    let deadline = Instant::now() + timeout;
+    while !ends.is_empty() {
+        if Instant::now() > deadline {
+            bail!(
+                "reading {topic}: partitions {:?} did not reach their end within {timeout:?}",
+                ends.keys()
+            );
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(e)) => bail!("reading {topic}: {e}"),
+            Some(Ok(m)) => {
+                let (p, o) = (m.partition(), m.offset());
+                if let Some(&end) = ends.get(&p) {
+                    if o < end {
+                        f(&m);
+                    }
+                    if o + 1 >= end {
+                        ends.remove(&p);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Header `(name, value)` pairs of a message.
+pub fn headers<'a>(m: &'a BorrowedMessage<'_>) -> Vec<(&'a str, &'a [u8])> {
+    use rdkafka::message::Headers;
+    m.headers()
+        .map(|h| h.iter().map(|h| (h.key, h.value.unwrap_or(&[]))).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,93 @@
+//! `stockstream-producer`: wiring only. Parses flags once, installs the signal flag, runs the
+//! command, and maps the outcome to the documented exit status.
+
+mod checkpoint;
+mod cli;
+mod kafka;
+mod pacing;
+mod produce;
+mod progress;
+mod summary;
+mod tracker;
+
+use clap::Parser;
+use cli::{Cli, Command, GenOrder};
+use produce::RunError;
+use std::fs::File;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use stockstream_core::generate::{self, GenConfig, Order};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            eprintln!("error: cannot install signal handler: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let outcome = match cli.command {
+        Command::Produce(a) => produce::produce(&a, &stop).map(|_| ()),
+        Command::Validate(a) => produce::validate(&a, &stop).map(|_| ()),
+        Command::Generate(a) => run_generate(&a).map_err(RunError::from),
+        Command::Summary(a) => summary::summarise(&a)
+            .and_then(|s| {
+                if a.json {
+                    println!("{}", serde_json::to_string_pretty(&s)?);
+                } else {
+                    s.print();
+                }
+                Ok(())
+            })
+            .map_err(RunError::from),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::from(match e {
+                RunError::Fatal(_) => 1,
+                RunError::Undelivered { .. } => 3,
+                RunError::TooManyRejects { .. } => 4,
+                RunError::Interrupted => 130,
+            })
+        }
+    }
+}
+
+fn chain(e: &RunError) -> String {
+    match e {
+        RunError::Fatal(a) => format!("{a:#}"),
+        other => other.to_string(),
+    }
+}
+
+fn run_generate(a: &cli::GenerateArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let config = GenConfig {
+        symbols: a.symbols,
+        days: a.days,
+        start: a.start,
+        seed: a.seed,
+        order: match a.order {
+            GenOrder::ByDate => Order::ByDate,
+            GenOrder::BySymbol => Order::BySymbol,
+        },
+    };
+    let rows = if a.output.as_os_str() == "-" {
+        let out = std::io::stdout().lock();
+        generate::write_csv(&config, out)?
+    } else {
+        let f =
+            File::create(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
+        let rows = generate::write_csv(&config, &f)?;
+        (&f).flush()?;
+        eprintln!("wrote {rows} rows to {}", a.output.display());
+        rows
+    };
+    let _ = rows;
+    Ok(())
+}

@@ -1,0 +1,711 @@
+//! The `produce` and `validate` commands: read → validate → encode → send, with rejects,
+//! pacing, progress, checkpoints and a summary.
+//!
+//! One thread does everything. Kafka delivery reports are handled when this thread polls the
+//! producer, which it does between rows and while it waits (for pacing or a full queue), so
+//! there is no locking on the hot path beyond an uncontended mutex.
+
+use crate::checkpoint::{Checkpoint, SourceState};
+use crate::cli::{InputArgs, ProduceArgs, ValidateArgs};
+use crate::kafka::{self, Context};
+use crate::pacing::{Pacer, Pacing};
+use crate::progress::{Counts, Progress};
+use crate::tracker::{Snapshot, Tracker};
+use anyhow::{bail, Context as _, Result};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use stockstream_core::message::{self, encode_value};
+use stockstream_core::reader::{BarReader, Item, ReadStats, ReaderConfig};
+use stockstream_core::reject::RejectWriter;
+use stockstream_core::symbols::Symbols;
+
+/// What a run did, printed at the end and optionally written as JSON.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// Files read (or skipped as already complete).
+    pub files: u64,
+    /// Reader counts over all files.
+    pub read: ReadStats,
+    /// Rows acknowledged by Kafka in this run.
+    pub delivered: u64,
+    /// Rows a previous, interrupted run had already delivered.
+    pub already_in_topic: u64,
+    /// Rows that could not be delivered.
+    pub failed: u64,
+    /// Delivery failures by reason.
+    pub failures: BTreeMap<String, u64>,
+    /// Rows delivered per partition in this run.
+    pub per_partition: BTreeMap<i32, u64>,
+    /// True when stopped by SIGINT/SIGTERM.
+    pub interrupted: bool,
+    /// Set when Kafka refused rows for good and the run stopped early.
+    pub aborted: Option<String>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Rejects file.
+    pub rejects_file: PathBuf,
+}
+
+impl Summary {
+    /// Accepted rows not (yet) in Kafka.
+    pub fn missing(&self) -> u64 {
+        self.read
+            .accepted
+            .saturating_sub(self.delivered + self.already_in_topic)
+    }
+
+    /// Prints the human-readable summary to stdout.
+    pub fn print(&self, verb: &str) {
+        let r = &self.read;
+        let rate = r.rows as f64 / self.seconds.max(1e-9);
+        println!(
+            "stockstream-producer {verb}: {} in {:.2}s",
+            if self.interrupted {
+                "interrupted"
+            } else {
+                "finished"
+            },
+            self.seconds
+        );
+        println!("  files       {}", self.files);
+        println!(
+            "  rows        {} (accepted {}, rejected {}; {} blank lines skipped)",
+            r.rows, r.accepted, r.rejected, r.blank
+        );
+        let join = |m: &BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if !r.warnings_by_code.is_empty() {
+            println!("  warnings    {}", join(&r.warnings_by_code));
+        }
+        if r.rejected > 0 {
+            println!(
+                "  rejects     {}  -> {}",
+                join(&r.rejects_by_code),
+                self.rejects_file.display()
+            );
+        }
+        if verb == "produce" {
+            println!(
+                "  delivered   {} this run, {} already in the topic, {} failed, {} missing",
+                self.delivered,
+                self.already_in_topic,
+                self.failed,
+                self.missing()
+            );
+            if !self.failures.is_empty() {
+                println!("  failures    {}", join(&self.failures));
+            }
+            if let Some(why) = &self.aborted {
+                println!("  stopped     {why}");
+            }
+        }
+        println!("  throughput  {rate:.0} rows/s");
+    }
+
+    fn write_json(&self, path: Option<&Path>) -> Result<()> {
+        if let Some(p) = path {
+            fs::write(p, serde_json::to_vec_pretty(self)?)
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// One input file, resolved.
+struct Source {
+    path: PathBuf,
+    name: String,
+    config: ReaderConfig,
+    len: u64,
+}
+
+fn sources(input: &InputArgs, source_name: Option<&str>) -> Result<Vec<Source>> {
+    if source_name.is_some() && input.files.len() > 1 {
+        bail!(
+            "--source-name names one file, but {} were given",
+            input.files.len()
+        );
+    }
+    let known = match &input.known_symbols {
+        Some(p) => {
+            let f = File::open(p)
+                .with_context(|| format!("opening known-symbols file {}", p.display()))?;
+            let s = Symbols::read(BufReader::new(f))
+                .with_context(|| format!("reading known-symbols file {}", p.display()))?;
+            if s.is_empty() {
+                bail!("known-symbols file {} lists no symbols", p.display());
+            }
+            Some(Arc::new(s))
+        }
+        None => None,
+    };
+    let mut out = vec![];
+    for path in &input.files {
+        let meta =
+            fs::metadata(path).with_context(|| format!("cannot read input {}", path.display()))?;
+        if !meta.is_file() {
+            bail!("input {} is not a file", path.display());
+        }
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let name = source_name.map(str::to_string).unwrap_or(file_name);
+        out.push(Source {
+            path: path.clone(),
+            config: ReaderConfig {
+                source: name.clone(),
+                default_symbol: input.symbol.clone().or(stem),
+                date_order: input.date_order,
+                known_symbols: known.clone(),
+            },
+            name,
+            len: meta.len(),
+        });
+    }
+    Ok(out)
+}
+
+fn open_reader(src: &Source, resume: Option<&Snapshot>) -> Result<BarReader<BufReader<File>>> {
+    let open = || File::open(&src.path).with_context(|| format!("opening {}", src.path.display()));
+    let Some(snap) = resume.filter(|s| s.lines_before > 0) else {
+        return Ok(BarReader::new(
+            BufReader::with_capacity(1 << 16, open()?),
+            src.config.clone(),
+        ));
+    };
+    let mut head = BarReader::new(BufReader::new(open()?), src.config.clone());
+    let layout = head.read_header()?.clone();
+    let mut f = open()?;
+    f.seek(SeekFrom::Start(snap.offset))?;
+    Ok(BarReader::resume(
+        BufReader::with_capacity(1 << 16, f),
+        src.config.clone(),
+        layout,
+        snap.lines_before,
+        snap.offset,
+        snap.stats.clone(),
+    ))
+}
+
+fn open_rejects(path: &Path, keep: bool) -> Result<(File, u64)> {
+    let f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(!keep)
+        .open(path)
+        .with_context(|| format!("opening rejects file {}", path.display()))?;
+    let len = f.metadata()?.len();
+    Ok((f, len))
+}
+
+fn check_rejects_limit(input: &InputArgs, s: &Summary) -> Result<(), RunError> {
+    match input.max_rejects {
+        Some(max) if s.read.rejected > max => Err(RunError::TooManyRejects {
+            rejected: s.read.rejected,
+            max,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Outcomes that map to their own exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Some accepted rows are not in Kafka.
+    #[error("{missing} accepted rows were not delivered{}", if why.is_empty() { String::new() } else { format!(" ({why})") })]
+    Undelivered {
+        /// How many.
+        missing: u64,
+        /// Why the run stopped early, if it did.
+        why: String,
+    },
+    /// Rejects above the limit.
+    #[error("{rejected} rows rejected, more than --max-rejects {max}")]
+    TooManyRejects {
+        /// Rejected rows.
+        rejected: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Stopped by a signal.
+    #[error("interrupted")]
+    Interrupted,
+    /// Anything else.
+    #[error(transparent)]
+    Fatal(#[from] anyhow::Error),
+}
+
+/// `validate`: read and check, write rejects, send nothing.
+pub fn validate(args: &ValidateArgs, stop: &AtomicBool) -> Result<Summary, RunError> {
+    let start = Instant::now();
+    let srcs = sources(&args.input, None)?;
+    let (file, len) = open_rejects(&args.input.rejects, false)?;
+    let mut rejects = RejectWriter::new(file, len);
+    let mut summary = Summary {
+        rejects_file: args.input.rejects.clone(),
+        ..Default::default()
+    };
+    for src in &srcs {
+        let mut reader = open_reader(src, None)?;
+        let mut progress = Progress::new(args.input.progress, &src.name, src.len, 0);
+        let mut n = 0u64;
+        while let Some(item) = reader.next_item().map_err(anyhow::Error::from)? {
+            if let Item::Rejected(r) = item {
+                rejects.write(&r).context("writing rejects")?;
+            }
+            n += 1;
+            if n % 4096 == 0 {
+                let s = reader.stats();
+                progress.update(Counts {
+                    rows: s.rows,
+                    rejected: s.rejected,
+                    delivered: 0,
+                    bytes: reader.position(),
+                });
+                if stop.load(Ordering::Relaxed) {
+                    summary.interrupted = true;
+                    break;
+                }
+            }
+        }
+        progress.finish();
+        summary.files += 1;
+        summary.read.merge(reader.stats());
+        if summary.interrupted {
+            break;
+        }
+    }
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.print("validate");
+    summary.write_json(args.input.summary_json.as_deref())?;
+    if summary.interrupted {
+        return Err(RunError::Interrupted);
+    }
+    check_rejects_limit(&args.input, &summary)?;
+    Ok(summary)
+}
+
+type Kafka = BaseProducer<Context>;
+
+/// `produce`: the full run. Always flushes what was sent and saves the checkpoint before
+/// returning, whatever the outcome.
+pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunError> {
+    let start = Instant::now();
+    let srcs = sources(&args.input, args.source_name.as_deref())?;
+    let pacing = match (args.rate, args.replay_speed) {
+        (Some(r), _) if r > 0.0 && r.is_finite() => Pacing::Rate(r),
+        (None, Some(s)) if s > 0.0 && s.is_finite() => Pacing::Replay(s),
+        (None, None) => Pacing::Unlimited,
+        _ => {
+            return Err(
+                anyhow::anyhow!("--rate and --replay-speed must be positive numbers").into(),
+            )
+        }
+    };
+    let topic = args.kafka.topic.as_str();
+    let mut checkpoint = match &args.checkpoint {
+        Some(p) => Some(
+            Checkpoint::load(p, topic, &args.input.rejects)?
+                .unwrap_or_else(|| Checkpoint::new(topic, &args.input.rejects)),
+        ),
+        None => None,
+    };
+    let resuming = checkpoint.as_ref().is_some_and(|c| !c.sources.is_empty());
+    let (file, len) = open_rejects(&args.input.rejects, resuming)?;
+    let mut rejects = RejectWriter::new(file, len);
+
+    let producer: Kafka = kafka::producer_config(args)
+        .create_with_context(Context {
+            tracker: Mutex::new(Tracker::default()),
+        })
+        .context("creating Kafka producer (check the -X settings)")?;
+    let timeout = Duration::from_secs(30);
+    let start_marks: BTreeMap<i32, i64> = kafka::watermarks(&fetcher(args)?, topic, timeout)?
+        .into_iter()
+        .map(|(p, (_, high))| (p, high))
+        .collect();
+
+    let mut summary = Summary {
+        rejects_file: args.input.rejects.clone(),
+        ..Default::default()
+    };
+    let mut run = Run {
+        args,
+        producer: &producer,
+        stop,
+        pacer: Pacer::new(pacing),
+        checkpoint: checkpoint.as_mut(),
+        rejects: &mut rejects,
+        summary: &mut summary,
+    };
+    let result = run.all(&srcs, &start_marks);
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.print("produce");
+    summary.write_json(args.input.summary_json.as_deref())?;
+    result?;
+    if summary.interrupted {
+        return Err(RunError::Interrupted);
+    }
+    if summary.failed > 0 || summary.missing() > 0 || summary.aborted.is_some() {
+        return Err(RunError::Undelivered {
+            missing: summary.missing().max(summary.failed),
+            why: summary.aborted.clone().unwrap_or_default(),
+        });
+    }
+    check_rejects_limit(&args.input, &summary)?;
+    Ok(summary)
+}
+
+fn fetcher(args: &ProduceArgs) -> Result<rdkafka::consumer::BaseConsumer> {
+    kafka::reader_config(&args.kafka)
+        .create()
+        .context("creating Kafka metadata client")
+}
+
+struct Run<'a> {
+    args: &'a ProduceArgs,
+    producer: &'a Kafka,
+    stop: &'a AtomicBool,
+    pacer: Pacer,
+    checkpoint: Option<&'a mut Checkpoint>,
+    rejects: &'a mut RejectWriter<File>,
+    summary: &'a mut Summary,
+}
+
+impl Run<'_> {
+    fn all(&mut self, srcs: &[Source], start_marks: &BTreeMap<i32, i64>) -> Result<()> {
+        loop {
+            for src in srcs {
+                let outcome = self.one(src, start_marks);
+                // Whatever happened, wait for what was sent and record it.
+                let reached_end = matches!(outcome, Ok(true));
+                let flushed = self.drain(src, reached_end);
+                outcome?;
+                flushed?;
+                if self.summary.interrupted || self.summary.aborted.is_some() {
+                    return Ok(());
+                }
+            }
+            if !self.args.repeat {
+                return Ok(());
+            }
+            self.pacer.restart();
+        }
+    }
+
+    fn tracker(&self) -> std::sync::MutexGuard<'_, Tracker> {
+        self.producer
+            .context()
+            .tracker
+            .lock()
+            .expect("tracker lock")
+    }
+
+    fn save_checkpoint(&mut self, src: &Source, snap: Snapshot, complete: bool) -> Result<()> {
+        let (Some(c), Some(path)) = (
+            self.checkpoint.as_deref_mut(),
+            self.args.checkpoint.as_deref(),
+        ) else {
+            return Ok(());
+        };
+        self.rejects.flush()?;
+        c.sources.insert(
+            src.name.clone(),
+            SourceState {
+                file_len: src.len,
+                complete,
+                snapshot: snap,
+            },
+        );
+        c.save(path)
+    }
+
+    fn snapshot(&self, reader: &BarReader<BufReader<File>>) -> Snapshot {
+        Snapshot {
+            lines_before: reader.line_number(),
+            offset: reader.position(),
+            rejects_len: self.rejects.bytes_written(),
+            stats: reader.stats().clone(),
+            scan_from: BTreeMap::new(),
+        }
+    }
+
+    /// Rows of `src` after the checkpoint that an interrupted run had already delivered.
+    fn already_delivered(&self, src: &Source, snap: &Snapshot) -> Result<HashSet<u64>> {
+        let mut found = HashSet::new();
+        let cfg = kafka::reader_config(&self.args.kafka);
+        kafka::read_range(
+            &cfg,
+            &self.args.kafka.topic,
+            &snap.scan_from,
+            Duration::from_secs(120),
+            |m| {
+                if let Some(p) = message::provenance(kafka::headers(m)) {
+                    if p.source == src.name && p.line > snap.lines_before {
+                        found.insert(p.line);
+                    }
+                }
+            },
+        )
+        .with_context(|| {
+            format!(
+                "scanning the topic for rows of {} sent before the interruption",
+                src.name
+            )
+        })?;
+        Ok(found)
+    }
+
+    /// Sends one source; true when it was read to its end.
+    fn one(&mut self, src: &Source, start_marks: &BTreeMap<i32, i64>) -> Result<bool> {
+        let state = self
+            .checkpoint
+            .as_ref()
+            .and_then(|c| c.sources.get(&src.name))
+            .cloned();
+        if let Some(s) = &state {
+            if s.file_len != src.len {
+                bail!(
+                    "{} changed since the checkpoint ({} bytes then, {} now); use a new checkpoint file",
+                    src.path.display(),
+                    s.file_len,
+                    src.len
+                );
+            }
+            if s.complete {
+                eprintln!(
+                    "{}: already delivered completely (checkpoint); skipping",
+                    src.name
+                );
+                self.summary.files += 1;
+                self.summary.read.merge(&s.snapshot.stats);
+                self.summary.already_in_topic += s.snapshot.stats.accepted;
+                return Ok(false);
+            }
+        }
+        let resume = state.as_ref().map(|s| &s.snapshot);
+        let skip = match resume {
+            Some(snap) => self.already_delivered(src, snap)?,
+            None => HashSet::new(),
+        };
+        if let Some(snap) = resume {
+            self.rejects.flush()?;
+            // Rejects written after the checkpoint will be written again: drop them.
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&self.args.input.rejects)?;
+            f.set_len(snap.rejects_len)?;
+            *self.rejects = RejectWriter::new(
+                OpenOptions::new()
+                    .append(true)
+                    .open(&self.args.input.rejects)?,
+                snap.rejects_len,
+            );
+            eprintln!(
+                "{}: resuming after line {} ({} rows already in the topic after that point)",
+                src.name,
+                snap.lines_before,
+                skip.len()
+            );
+        }
+        let base = resume
+            .map(|s| s.scan_from.clone())
+            .unwrap_or_else(|| start_marks.clone());
+        *self.tracker() = Tracker::new(base);
+        let mut reader = open_reader(src, resume)?;
+        let before = resume.map(|s| s.stats.accepted).unwrap_or(0);
+        self.summary.already_in_topic += before;
+        let first = self.snapshot(&reader);
+        self.save_checkpoint(src, first.clone(), false)?;
+        self.tracker().snapshot(first);
+
+        let sent = self.send_rows(src, &mut reader, &skip);
+        let snap = self.snapshot(&reader);
+        self.tracker().snapshot(snap);
+        self.summary.files += 1;
+        self.summary.read.merge(reader.stats());
+        let reached_end = sent?;
+        Ok(reached_end && !self.summary.interrupted && self.summary.aborted.is_none())
+    }
+
+    /// The row loop; true when the input was read to its end.
+    fn send_rows(
+        &mut self,
+        src: &Source,
+        reader: &mut BarReader<BufReader<File>>,
+        skip: &HashSet<u64>,
+    ) -> Result<bool> {
+        let mut progress = Progress::new(
+            self.args.input.progress,
+            &src.name,
+            src.len,
+            reader.position(),
+        );
+        let topic = self.args.kafka.topic.as_str();
+        let mut value = Vec::with_capacity(256);
+        let mut last_snap = Instant::now();
+        let mut n = 0u64;
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                self.summary.interrupted = true;
+                break;
+            }
+            let Some(item) = reader.next_item()? else {
+                progress.finish();
+                return Ok(true);
+            };
+            match item {
+                Item::Rejected(r) => self.rejects.write(&r).context("writing rejects")?,
+                Item::Accepted(a) if skip.contains(&a.line) => self.summary.already_in_topic += 1,
+                Item::Accepted(a) => {
+                    if let Some(at) = self.pacer.deadline(a.bar.timestamp(), Instant::now()) {
+                        if !self.wait_until(at) {
+                            self.summary.interrupted = true;
+                            break;
+                        }
+                    }
+                    encode_value(&a.bar, &mut value);
+                    let line = a.line.to_string();
+                    let headers = OwnedHeaders::new_with_capacity(4)
+                        .insert(Header {
+                            key: message::HEADER_VERSION,
+                            value: Some("1"),
+                        })
+                        .insert(Header {
+                            key: message::HEADER_CONTENT_TYPE,
+                            value: Some(message::CONTENT_TYPE),
+                        })
+                        .insert(Header {
+                            key: message::HEADER_SOURCE,
+                            value: Some(src.name.as_str()),
+                        })
+                        .insert(Header {
+                            key: message::HEADER_LINE,
+                            value: Some(line.as_str()),
+                        });
+                    let mut record = BaseRecord::with_opaque_to(topic, a.line as usize)
+                        .key(message::key(&a.bar))
+                        .payload(&value)
+                        .headers(headers);
+                    self.tracker().sent(a.line);
+                    loop {
+                        match self.producer.send(record) {
+                            Ok(()) => break,
+                            Err((
+                                KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+                                r,
+                            )) => {
+                                record = r;
+                                self.producer.poll(Duration::from_millis(20));
+                            }
+                            Err((e, _)) => {
+                                // A fatal producer error (e.g. authorization): stop, and count
+                                // the row as failed; what was read is reported, not lost.
+                                let why = format!(
+                                    "{} line {}: Kafka refused the row: {e}",
+                                    src.name, a.line
+                                );
+                                self.tracker().failed(a.line, e.to_string());
+                                self.summary.aborted = Some(why);
+                                progress.finish();
+                                return Ok(false);
+                            }
+                        }
+                    }
+                }
+            }
+            n += 1;
+            if n % 1024 == 0 {
+                self.producer.poll(Duration::ZERO);
+                if last_snap.elapsed() >= Duration::from_millis(500) {
+                    last_snap = Instant::now();
+                    let snap = self.snapshot(reader);
+                    let delivered = {
+                        let mut t = self.tracker();
+                        t.snapshot(snap);
+                        t.delivered
+                    };
+                    self.commit(src, false)?;
+                    let s = reader.stats();
+                    progress.update(Counts {
+                        rows: s.rows,
+                        rejected: s.rejected,
+                        delivered,
+                        bytes: reader.position(),
+                    });
+                }
+            }
+        }
+        progress.finish();
+        Ok(false)
+    }
+
+    /// Polls (serving delivery reports) until `at`; false if interrupted meanwhile.
+    fn wait_until(&self, at: Instant) -> bool {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= at {
+                return true;
+            }
+            self.producer
+                .poll((at - now).min(Duration::from_millis(100)));
+        }
+    }
+
+    fn commit(&mut self, src: &Source, complete: bool) -> Result<()> {
+        let ready = self.tracker().take_committable();
+        match ready {
+            Some(snap) => self.save_checkpoint(src, snap, complete),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every row in flight, then records the final checkpoint and counts.
+    fn drain(&mut self, src: &Source, reached_end: bool) -> Result<()> {
+        let timeout = Duration::from_millis(self.args.delivery_timeout_ms as u64 + 5_000);
+        let flushed = self.producer.flush(timeout);
+        let (in_flight, failed) = {
+            let t = self.tracker();
+            (t.in_flight(), t.failed)
+        };
+        let complete = reached_end && in_flight == 0 && failed == 0;
+        self.commit(src, complete)?;
+        {
+            let producer = self.producer;
+            let mut t = producer.context().tracker.lock().expect("tracker lock");
+            self.summary.delivered += t.delivered;
+            self.summary.failed += t.failed + t.in_flight() as u64;
+            for (k, v) in std::mem::take(&mut t.failures) {
+                *self.summary.failures.entry(k).or_default() += v;
+            }
+            for (k, v) in std::mem::take(&mut t.per_partition) {
+                *self.summary.per_partition.entry(k).or_default() += v;
+            }
+            *t = Tracker::default();
+        }
+        flushed.with_context(|| {
+            format!(
+                "{}: {in_flight} rows still unacknowledged after {timeout:?}",
+                src.name
+            )
+        })
+    }
+}

@@ -126,7 +126,7 @@ impl fmt::Display for Problem {
             } => write!(f, "{column} {value} is outside low..high ({low}..{high})"),
             Problem::NegativeVolume(v) => write!(f, "volume {v} is negative"),
             Problem::FractionalVolume(v) => write!(f, "volume {v} is not a whole number"),
-            Problem::MissingSymbol => write!(f, "symbol is empty and no default symbol is set"),
+            Problem::MissingSymbol => write!(f, "symbol is empty"),
             Problem::UnknownSymbol(s) => write!(f, "symbol {s:?} is not in the known-symbols list"),
         }
     }

@@ -574,9 +574,10 @@ impl Run<'_> {
                 Item::Accepted(a) if skip.contains(&a.line) => self.summary.already_in_topic += 1,
                 Item::Accepted(a) => {
                     if let Some(at) = self.pacer.deadline(a.bar.timestamp(), Instant::now()) {
+                        // Interrupted while waiting: this row is read already, so it is sent
+                        // now (the checkpoint counts it as handled) and the loop stops after.
                         if !self.wait_until(at) {
                             self.summary.interrupted = true;
-                            break;
                         }
                     }
                     encode_value(&a.bar, &mut value);

@@ -222,24 +222,29 @@ pub fn parse_date_time(
     }
 }
 
-/// Formats a date as ISO `YYYY-MM-DD` without going through `format!` machinery.
-pub fn iso_date(d: NaiveDate, out: &mut String) {
+/// The ISO `YYYY-MM-DD` bytes of a date, without allocating (this runs once per row).
+pub fn iso_date_bytes(d: NaiveDate) -> [u8; 10] {
     use chrono::Datelike;
-    let y = d.year();
+    let yy = d.year().clamp(0, 9999) as u32;
     let (m, day) = (d.month(), d.day());
-    let mut buf = [0u8; 10];
-    let yy = y.clamp(0, 9999) as u32;
-    buf[0] = b'0' + (yy / 1000) as u8;
-    buf[1] = b'0' + (yy / 100 % 10) as u8;
-    buf[2] = b'0' + (yy / 10 % 10) as u8;
-    buf[3] = b'0' + (yy % 10) as u8;
-    buf[4] = b'-';
-    buf[5] = b'0' + (m / 10) as u8;
-    buf[6] = b'0' + (m % 10) as u8;
-    buf[7] = b'-';
-    buf[8] = b'0' + (day / 10) as u8;
-    buf[9] = b'0' + (day % 10) as u8;
-    out.push_str(std::str::from_utf8(&buf).expect("ASCII digits"));
+    let digit = |v: u32| b'0' + v as u8;
+    [
+        digit(yy / 1000),
+        digit(yy / 100 % 10),
+        digit(yy / 10 % 10),
+        digit(yy % 10),
+        b'-',
+        digit(m / 10),
+        digit(m % 10),
+        b'-',
+        digit(day / 10),
+        digit(day % 10),
+    ]
+}
+
+/// Appends a date as ISO `YYYY-MM-DD`.
+pub fn iso_date(d: NaiveDate, out: &mut String) {
+    out.push_str(std::str::from_utf8(&iso_date_bytes(d)).expect("ASCII digits"));
 }
 
 #[cfg(test)]

@@ -10,14 +10,15 @@
 //!   intraday bars; `adj_close`, `volume` and `close_usd` only when the source has them. Floats
 //!   are written in their shortest round-trip form, so the value read back is bit-for-bit the
 //!   value parsed from the CSV (float noise such as `335.90698726000005` included).
-//! - **headers**: `stockstream-version` (`1`), `content-type` (`application/json`), `source`
-//!   (file name or S3 URI) and `line` (1-based line number in that source, decimal), so every
-//!   record in the lake traces back to its file and line.
+//! - **headers**: `source` (file name or S3 URI) and `line` (1-based line number in that
+//!   source, decimal), so every record in the lake traces back to its file and line. The
+//!   version travels in the value (`v`), not in a header: every header costs an allocation in
+//!   the client and storage in the broker, on every message.
 //!
 //! A consumer must reject a `v` it does not know rather than guess; new optional fields may be
 //! added within version 1, removing or retyping a field makes version 2.
 
-use crate::date::iso_date;
+use crate::date::iso_date_bytes;
 use crate::record::Bar;
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -25,16 +26,10 @@ use std::fmt;
 
 /// The format version written by this library.
 pub const FORMAT_VERSION: u32 = 1;
-/// Header: format version.
-pub const HEADER_VERSION: &str = "stockstream-version";
-/// Header: MIME type of the value.
-pub const HEADER_CONTENT_TYPE: &str = "content-type";
 /// Header: source file or object.
 pub const HEADER_SOURCE: &str = "source";
 /// Header: 1-based line number in the source.
 pub const HEADER_LINE: &str = "line";
-/// Content type of the value.
-pub const CONTENT_TYPE: &str = "application/json";
 
 #[derive(Serialize)]
 struct WireOut<'a> {
@@ -101,15 +96,19 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Appends the JSON value of `bar` to `out` (cleared first).
+/// Writes the JSON value of `bar` into `out`, replacing its content.
 pub fn encode_value(bar: &Bar, out: &mut Vec<u8>) {
     out.clear();
-    let mut date = String::with_capacity(10);
-    iso_date(bar.date, &mut date);
+    encode_value_into(bar, out);
+}
+
+/// Appends the JSON value of `bar` to `out`.
+pub fn encode_value_into(bar: &Bar, out: &mut Vec<u8>) {
+    let date = iso_date_bytes(bar.date);
     let wire = WireOut {
         v: FORMAT_VERSION,
         symbol: &bar.symbol,
-        date: &date,
+        date: std::str::from_utf8(&date).expect("ASCII digits"),
         time: bar.time.map(|t| t.to_string()),
         open: bar.open,
         high: bar.high,

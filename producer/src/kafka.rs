@@ -4,6 +4,7 @@
 use crate::cli::{KafkaArgs, ProduceArgs};
 use crate::tracker::Tracker;
 use anyhow::{anyhow, bail, Context as _, Result};
+use rdkafka::client::Client;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::BorrowedMessage;
@@ -96,12 +97,12 @@ impl ProducerContext for Context {
 }
 
 /// Partitions of `topic` with their low and high watermarks.
-pub fn watermarks(
-    consumer: &BaseConsumer,
+pub fn watermarks<C: ClientContext>(
+    client: &Client<C>,
     topic: &str,
     timeout: Duration,
 ) -> Result<BTreeMap<i32, (i64, i64)>> {
-    let md = consumer
+    let md = client
         .fetch_metadata(Some(topic), timeout)
         .with_context(|| format!("fetching metadata for topic {topic:?}"))?;
     let t = md
@@ -117,7 +118,7 @@ pub fn watermarks(
     }
     let mut out = BTreeMap::new();
     for p in t.partitions() {
-        let w = consumer
+        let w = client
             .fetch_watermarks(topic, p.id(), timeout)
             .with_context(|| format!("fetching offsets of {topic}/{}", p.id()))?;
         out.insert(p.id(), w);
@@ -142,7 +143,7 @@ pub fn read_range(
     mut f: impl FnMut(&BorrowedMessage<'_>),
 ) -> Result<()> {
     let consumer: BaseConsumer = config.create().context("creating Kafka consumer")?;
-    let marks = watermarks(&consumer, topic, timeout)?;
+    let marks = watermarks(consumer.client(), topic, timeout)?;
     let mut tpl = TopicPartitionList::new();
     let mut ends = BTreeMap::new();
     for (&p, &(low, high)) in &marks {

@@ -12,21 +12,25 @@ use crate::pacing::{Pacer, Pacing};
 use crate::progress::{Counts, Progress};
 use crate::tracker::{Snapshot, Tracker};
 use anyhow::{bail, Context as _, Result};
+use chrono::NaiveDateTime;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use stockstream_core::message::{self, encode_value};
+use stockstream_core::message::{self, encode_value_into};
 use stockstream_core::reader::{BarReader, Item, ReadStats, ReaderConfig};
 use stockstream_core::reject::RejectWriter;
 use stockstream_core::symbols::Symbols;
+use stockstream_core::Bar;
 
 /// What a run did, printed at the end and optionally written as JSON.
 #[derive(Debug, Default, Serialize)]
@@ -39,8 +43,11 @@ pub struct Summary {
     pub delivered: u64,
     /// Rows a previous, interrupted run had already delivered.
     pub already_in_topic: u64,
-    /// Rows that could not be delivered.
+    /// Rows that were sent and failed.
     pub failed: u64,
+    /// Accepted rows that are not in Kafka at the end (failed, or never sent because the run
+    /// stopped early).
+    pub missing: u64,
     /// Delivery failures by reason.
     pub failures: BTreeMap<String, u64>,
     /// Rows delivered per partition in this run.
@@ -57,7 +64,7 @@ pub struct Summary {
 
 impl Summary {
     /// Accepted rows not (yet) in Kafka.
-    pub fn missing(&self) -> u64 {
+    fn count_missing(&self) -> u64 {
         self.read
             .accepted
             .saturating_sub(self.delivered + self.already_in_topic)
@@ -100,10 +107,7 @@ impl Summary {
         if verb == "produce" {
             println!(
                 "  delivered   {} this run, {} already in the topic, {} failed, {} missing",
-                self.delivered,
-                self.already_in_topic,
-                self.failed,
-                self.missing()
+                self.delivered, self.already_in_topic, self.failed, self.missing
             );
             if !self.failures.is_empty() {
                 println!("  failures    {}", join(&self.failures));
@@ -302,6 +306,129 @@ pub fn validate(args: &ValidateArgs, stop: &AtomicBool) -> Result<Summary, RunEr
 
 type Kafka = BaseProducer<Context>;
 
+/// Rows ready to send, packed into a few reused buffers: one allocation per batch, not per
+/// row, on the hot path between the reader and the sender.
+#[derive(Default)]
+struct RowBatch {
+    lines: Vec<u64>,
+    times: Vec<NaiveDateTime>,
+    keys: Vec<u8>,
+    key_ends: Vec<usize>,
+    values: Vec<u8>,
+    value_ends: Vec<usize>,
+}
+
+impl RowBatch {
+    const ROWS: usize = 1024;
+
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.times.clear();
+        self.keys.clear();
+        self.key_ends.clear();
+        self.values.clear();
+        self.value_ends.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn push(&mut self, line: u64, bar: &Bar) {
+        self.lines.push(line);
+        self.times.push(bar.timestamp());
+        self.keys.extend_from_slice(message::key(bar));
+        self.key_ends.push(self.keys.len());
+        encode_value_into(bar, &mut self.values);
+        self.value_ends.push(self.values.len());
+    }
+
+    fn get(&self, i: usize) -> (u64, NaiveDateTime, &[u8], &[u8]) {
+        let k0 = if i == 0 { 0 } else { self.key_ends[i - 1] };
+        let v0 = if i == 0 { 0 } else { self.value_ends[i - 1] };
+        (
+            self.lines[i],
+            self.times[i],
+            &self.keys[k0..self.key_ends[i]],
+            &self.values[v0..self.value_ends[i]],
+        )
+    }
+}
+
+/// What the reader stage hands the sender.
+enum Stage {
+    /// Rows to send, in line order.
+    Rows(RowBatch),
+    /// Reader state after every row sent before it.
+    Snapshot(Snapshot),
+}
+
+/// What the reader stage reports when it ends.
+struct ReadOutcome {
+    reached_end: bool,
+    skipped: u64,
+}
+
+fn snapshot(reader: &BarReader<BufReader<File>>, rejects: &RejectWriter<File>) -> Snapshot {
+    Snapshot {
+        lines_before: reader.line_number(),
+        offset: reader.position(),
+        rejects_len: rejects.bytes_written(),
+        stats: reader.stats().clone(),
+        scan_from: BTreeMap::new(),
+    }
+}
+
+/// The reader stage: parse, validate, write rejects, encode, and hand over batches of rows
+/// with a snapshot after every few batches. Stops early when the sender hangs up.
+fn read_stage(
+    reader: &mut BarReader<BufReader<File>>,
+    rejects: &mut RejectWriter<File>,
+    skip: &HashSet<u64>,
+    tx: SyncSender<Stage>,
+    pool: Receiver<RowBatch>,
+) -> Result<ReadOutcome> {
+    let mut out = ReadOutcome {
+        reached_end: false,
+        skipped: 0,
+    };
+    let mut batch = RowBatch::default();
+    let mut batches = 0u64;
+    let mut lines = 0u64;
+    loop {
+        let item = reader.next_item()?;
+        let end = item.is_none();
+        match item {
+            None => {}
+            Some(Item::Rejected(r)) => rejects.write(&r).context("writing rejects")?,
+            Some(Item::Accepted(a)) if skip.contains(&a.line) => out.skipped += 1,
+            Some(Item::Accepted(a)) => batch.push(a.line, &a.bar),
+        }
+        lines += 1;
+        if batch.len() >= RowBatch::ROWS || end || lines % 8192 == 0 {
+            if batch.len() > 0 {
+                let next = pool.try_recv().map(|mut b| {
+                    b.clear();
+                    b
+                });
+                let full = std::mem::replace(&mut batch, next.unwrap_or_default());
+                if tx.send(Stage::Rows(full)).is_err() {
+                    return Ok(out);
+                }
+                batches += 1;
+            }
+            let due = end || batches % 4 == 0 || lines % 8192 == 0;
+            if due && tx.send(Stage::Snapshot(snapshot(reader, rejects))).is_err() {
+                return Ok(out);
+            }
+        }
+        if end {
+            out.reached_end = true;
+            return Ok(out);
+        }
+    }
+}
+
 /// `produce`: the full run. Always flushes what was sent and saves the checkpoint before
 /// returning, whatever the outcome.
 pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunError> {
@@ -327,7 +454,7 @@ pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunErro
     };
     let resuming = checkpoint.as_ref().is_some_and(|c| !c.sources.is_empty());
     let (file, len) = open_rejects(&args.input.rejects, resuming)?;
-    let mut rejects = RejectWriter::new(file, len);
+    let rejects = RejectWriter::new(file, len);
 
     let producer: Kafka = kafka::producer_config(args)
         .create_with_context(Context {
@@ -335,7 +462,7 @@ pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunErro
         })
         .context("creating Kafka producer (check the -X settings)")?;
     let timeout = Duration::from_secs(30);
-    let start_marks: BTreeMap<i32, i64> = kafka::watermarks(&fetcher(args)?, topic, timeout)?
+    let start_marks: BTreeMap<i32, i64> = kafka::watermarks(producer.client(), topic, timeout)?
         .into_iter()
         .map(|(p, (_, high))| (p, high))
         .collect();
@@ -350,10 +477,11 @@ pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunErro
         stop,
         pacer: Pacer::new(pacing),
         checkpoint: checkpoint.as_mut(),
-        rejects: &mut rejects,
+        rejects: Some(rejects),
         summary: &mut summary,
     };
     let result = run.all(&srcs, &start_marks);
+    summary.missing = summary.count_missing();
     summary.seconds = start.elapsed().as_secs_f64();
     summary.print("produce");
     summary.write_json(args.input.summary_json.as_deref())?;
@@ -361,20 +489,14 @@ pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunErro
     if summary.interrupted {
         return Err(RunError::Interrupted);
     }
-    if summary.failed > 0 || summary.missing() > 0 || summary.aborted.is_some() {
+    if summary.failed > 0 || summary.missing > 0 || summary.aborted.is_some() {
         return Err(RunError::Undelivered {
-            missing: summary.missing().max(summary.failed),
+            missing: summary.missing,
             why: summary.aborted.clone().unwrap_or_default(),
         });
     }
     check_rejects_limit(&args.input, &summary)?;
     Ok(summary)
-}
-
-fn fetcher(args: &ProduceArgs) -> Result<rdkafka::consumer::BaseConsumer> {
-    kafka::reader_config(&args.kafka)
-        .create()
-        .context("creating Kafka metadata client")
 }
 
 struct Run<'a> {
@@ -383,7 +505,8 @@ struct Run<'a> {
     stop: &'a AtomicBool,
     pacer: Pacer,
     checkpoint: Option<&'a mut Checkpoint>,
-    rejects: &'a mut RejectWriter<File>,
+    /// Taken by the reader stage while a file is read.
+    rejects: Option<RejectWriter<File>>,
     summary: &'a mut Summary,
 }
 
@@ -423,7 +546,6 @@ impl Run<'_> {
         ) else {
             return Ok(());
         };
-        self.rejects.flush()?;
         c.sources.insert(
             src.name.clone(),
             SourceState {
@@ -433,16 +555,6 @@ impl Run<'_> {
             },
         );
         c.save(path)
-    }
-
-    fn snapshot(&self, reader: &BarReader<BufReader<File>>) -> Snapshot {
-        Snapshot {
-            lines_before: reader.line_number(),
-            offset: reader.position(),
-            rejects_len: self.rejects.bytes_written(),
-            stats: reader.stats().clone(),
-            scan_from: BTreeMap::new(),
-        }
     }
 
     /// Rows of `src` after the checkpoint that an interrupted run had already delivered.
@@ -504,18 +616,17 @@ impl Run<'_> {
             None => HashSet::new(),
         };
         if let Some(snap) = resume {
-            self.rejects.flush()?;
             // Rejects written after the checkpoint will be written again: drop them.
             let f = OpenOptions::new()
                 .write(true)
                 .open(&self.args.input.rejects)?;
             f.set_len(snap.rejects_len)?;
-            *self.rejects = RejectWriter::new(
+            self.rejects = Some(RejectWriter::new(
                 OpenOptions::new()
                     .append(true)
                     .open(&self.args.input.rejects)?,
                 snap.rejects_len,
-            );
+            ));
             eprintln!(
                 "{}: resuming after line {} ({} rows already in the topic after that point)",
                 src.name,
@@ -530,130 +641,129 @@ impl Run<'_> {
         let mut reader = open_reader(src, resume)?;
         let before = resume.map(|s| s.stats.accepted).unwrap_or(0);
         self.summary.already_in_topic += before;
-        let first = self.snapshot(&reader);
+        let first = snapshot(
+            &reader,
+            self.rejects.as_ref().expect("rejects writer between files"),
+        );
         self.save_checkpoint(src, first.clone(), false)?;
         self.tracker().snapshot(first);
+        let mut rejects = self.rejects.take().expect("rejects writer between files");
 
-        let sent = self.send_rows(src, &mut reader, &skip);
-        let snap = self.snapshot(&reader);
-        self.tracker().snapshot(snap);
+        // Two stages: a reader thread parses, validates, encodes and writes rejects; this
+        // thread paces and sends. The channel keeps their order, so a snapshot the reader
+        // emits after a batch follows that batch here too.
+        let (tx, rx) = mpsc::sync_channel::<Stage>(8);
+        let (pool_tx, pool_rx) = mpsc::channel::<RowBatch>();
+        let (read, sent) = std::thread::scope(|scope| {
+            let reader = &mut reader;
+            let skip = &skip;
+            let rejects = &mut rejects;
+            let handle = scope.spawn(move || read_stage(reader, rejects, skip, tx, pool_rx));
+            let sent = self.send_stage(src, rx, pool_tx);
+            (handle.join().expect("reader thread panicked"), sent)
+        });
+        self.rejects = Some(rejects);
         self.summary.files += 1;
         self.summary.read.merge(reader.stats());
-        let reached_end = sent?;
-        Ok(reached_end && !self.summary.interrupted && self.summary.aborted.is_none())
+        let read = read?;
+        self.summary.already_in_topic += read.skipped;
+        sent?;
+        Ok(read.reached_end && !self.summary.interrupted && self.summary.aborted.is_none())
     }
 
-    /// The row loop; true when the input was read to its end.
-    fn send_rows(
+    /// Sends what the reader stage produces, in order, until it ends or the run stops.
+    fn send_stage(
         &mut self,
         src: &Source,
-        reader: &mut BarReader<BufReader<File>>,
-        skip: &HashSet<u64>,
-    ) -> Result<bool> {
-        let mut progress = Progress::new(
-            self.args.input.progress,
-            &src.name,
-            src.len,
-            reader.position(),
-        );
+        rx: Receiver<Stage>,
+        pool: Sender<RowBatch>,
+    ) -> Result<()> {
+        let start = self.tracker().delivered;
+        let mut progress = Progress::new(self.args.input.progress, &src.name, src.len, 0);
         let topic = self.args.kafka.topic.as_str();
-        let mut value = Vec::with_capacity(256);
-        let mut last_snap = Instant::now();
+        let mut line_text = String::with_capacity(20);
+        let mut last_commit = Instant::now();
         let mut n = 0u64;
-        loop {
+        for stage in rx {
             if self.stop.load(Ordering::Relaxed) {
                 self.summary.interrupted = true;
+            }
+            if self.summary.interrupted || self.summary.aborted.is_some() {
                 break;
             }
-            let Some(item) = reader.next_item()? else {
-                progress.finish();
-                return Ok(true);
-            };
-            match item {
-                Item::Rejected(r) => self.rejects.write(&r).context("writing rejects")?,
-                Item::Accepted(a) if skip.contains(&a.line) => self.summary.already_in_topic += 1,
-                Item::Accepted(a) => {
-                    if let Some(at) = self.pacer.deadline(a.bar.timestamp(), Instant::now()) {
-                        // Interrupted while waiting: this row is read already, so it is sent
-                        // now (the checkpoint counts it as handled) and the loop stops after.
-                        if !self.wait_until(at) {
-                            self.summary.interrupted = true;
-                        }
-                    }
-                    encode_value(&a.bar, &mut value);
-                    let line = a.line.to_string();
-                    let headers = OwnedHeaders::new_with_capacity(4)
-                        .insert(Header {
-                            key: message::HEADER_VERSION,
-                            value: Some("1"),
-                        })
-                        .insert(Header {
-                            key: message::HEADER_CONTENT_TYPE,
-                            value: Some(message::CONTENT_TYPE),
-                        })
-                        .insert(Header {
-                            key: message::HEADER_SOURCE,
-                            value: Some(src.name.as_str()),
-                        })
-                        .insert(Header {
-                            key: message::HEADER_LINE,
-                            value: Some(line.as_str()),
-                        });
-                    let mut record = BaseRecord::with_opaque_to(topic, a.line as usize)
-                        .key(message::key(&a.bar))
-                        .payload(&value)
-                        .headers(headers);
-                    self.tracker().sent(a.line);
-                    loop {
-                        match self.producer.send(record) {
-                            Ok(()) => break,
-                            Err((
-                                KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
-                                r,
-                            )) => {
-                                record = r;
-                                self.producer.poll(Duration::from_millis(20));
-                            }
-                            Err((e, _)) => {
-                                // A fatal producer error (e.g. authorization): stop, and count
-                                // the row as failed; what was read is reported, not lost.
-                                let why = format!(
-                                    "{} line {}: Kafka refused the row: {e}",
-                                    src.name, a.line
-                                );
-                                self.tracker().failed(a.line, e.to_string());
-                                self.summary.aborted = Some(why);
-                                progress.finish();
-                                return Ok(false);
-                            }
-                        }
-                    }
-                }
-            }
-            n += 1;
-            if n % 1024 == 0 {
-                self.producer.poll(Duration::ZERO);
-                if last_snap.elapsed() >= Duration::from_millis(500) {
-                    last_snap = Instant::now();
-                    let snap = self.snapshot(reader);
-                    let delivered = {
-                        let mut t = self.tracker();
-                        t.snapshot(snap);
-                        t.delivered
+            let batch = match stage {
+                Stage::Snapshot(snap) => {
+                    let counts = Counts {
+                        rows: snap.stats.rows,
+                        rejected: snap.stats.rejected,
+                        delivered: self.tracker().delivered - start,
+                        bytes: snap.offset,
                     };
-                    self.commit(src, false)?;
-                    let s = reader.stats();
-                    progress.update(Counts {
-                        rows: s.rows,
-                        rejected: s.rejected,
-                        delivered,
-                        bytes: reader.position(),
+                    self.tracker().snapshot(snap);
+                    if last_commit.elapsed() >= Duration::from_millis(500) {
+                        last_commit = Instant::now();
+                        self.commit(src, false)?;
+                        progress.update(counts);
+                    }
+                    continue;
+                }
+                Stage::Rows(b) => b,
+            };
+            for i in 0..batch.len() {
+                let (line, ts, key, value) = batch.get(i);
+                if let Some(at) = self.pacer.deadline(ts, Instant::now()) {
+                    // Interrupted while waiting: this row was read, and a checkpoint may
+                    // already count it, so it is sent now and the loop stops after it.
+                    if !self.wait_until(at) {
+                        self.summary.interrupted = true;
+                    }
+                }
+                line_text.clear();
+                let _ = write!(line_text, "{line}");
+                let headers = OwnedHeaders::new_with_capacity(2)
+                    .insert(Header {
+                        key: message::HEADER_SOURCE,
+                        value: Some(src.name.as_str()),
+                    })
+                    .insert(Header {
+                        key: message::HEADER_LINE,
+                        value: Some(line_text.as_str()),
                     });
+                let mut record = BaseRecord::with_opaque_to(topic, line as usize)
+                    .key(key)
+                    .payload(value)
+                    .headers(headers);
+                self.tracker().sent(line);
+                loop {
+                    match self.producer.send(record) {
+                        Ok(()) => break,
+                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                            record = r;
+                            self.producer.poll(Duration::from_millis(10));
+                        }
+                        Err((e, _)) => {
+                            // A fatal producer error (e.g. authorization): stop, and count
+                            // the row as failed; what was read is reported, not lost.
+                            let why =
+                                format!("{} line {line}: Kafka refused the row: {e}", src.name);
+                            self.tracker().failed(line, e.to_string());
+                            self.summary.aborted = Some(why);
+                            break;
+                        }
+                    }
+                }
+                n += 1;
+                if n % 1024 == 0 {
+                    self.producer.poll(Duration::ZERO);
+                }
+                if self.summary.interrupted || self.summary.aborted.is_some() {
+                    break;
                 }
             }
+            let _ = pool.send(batch);
         }
         progress.finish();
-        Ok(false)
+        Ok(())
     }
 
     /// Polls (serving delivery reports) until `at`; false if interrupted meanwhile.

@@ -116,7 +116,9 @@ impl Summary {
                 println!("  stopped     {why}");
             }
         }
-        println!("  throughput  {rate:.0} rows/s");
+        if verb == "validate" || self.delivered > 0 {
+            println!("  throughput  {rate:.0} rows/s");
+        }
     }
 
     fn write_json(&self, path: Option<&Path>) -> Result<()> {

@@ -187,3 +187,64 @@ pub fn headers<'a>(m: &'a BorrowedMessage<'_>) -> Vec<(&'a str, &'a [u8])> {
         .map(|h| h.iter().map(|h| (h.key, h.value.unwrap_or(&[]))).collect())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn produce_args(extra: &[&str]) -> ProduceArgs {
+        let mut argv = vec!["p", "produce", "-b", "k1:9096,k2:9096"];
+        argv.extend_from_slice(extra);
+        argv.push("a.csv");
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Produce(a) => *a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reliability_settings_are_on_by_default() {
+        let c = producer_config(&produce_args(&[]));
+        assert_eq!(c.get("bootstrap.servers"), Some("k1:9096,k2:9096"));
+        assert_eq!(c.get("enable.idempotence"), Some("true"));
+        assert_eq!(c.get("acks"), Some("all"));
+        assert_eq!(c.get("compression.type"), Some("lz4"));
+        assert_eq!(c.get("linger.ms"), Some("50"));
+        assert_eq!(c.get("queue.buffering.max.kbytes"), Some("16384"));
+        assert_eq!(c.get("partitioner"), Some("murmur2_random"));
+        assert_eq!(c.get("security.protocol"), None);
+    }
+
+    #[test]
+    fn security_flags_reach_librdkafka_and_extras_win() {
+        let c = producer_config(&produce_args(&[
+            "--security-protocol",
+            "SASL_SSL",
+            "--sasl-mechanism",
+            "SCRAM-SHA-512",
+            "--sasl-username",
+            "app",
+            "--sasl-password",
+            "secret",
+            "--ssl-ca-location",
+            "/etc/ca.pem",
+            "-X",
+            "acks=1",
+            "-X",
+            "ssl.endpoint.identification.algorithm=none",
+        ]));
+        assert_eq!(c.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(c.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
+        assert_eq!(c.get("sasl.username"), Some("app"));
+        assert_eq!(c.get("sasl.password"), Some("secret"));
+        assert_eq!(c.get("ssl.ca.location"), Some("/etc/ca.pem"));
+        assert_eq!(c.get("acks"), Some("1"), "-X is applied last");
+        assert_eq!(c.get("ssl.endpoint.identification.algorithm"), Some("none"));
+        // The same settings, from the environment's flags, configure the read-back client.
+        let r = reader_config(&produce_args(&["--security-protocol", "SSL"]).kafka);
+        assert_eq!(r.get("security.protocol"), Some("SSL"));
+        assert_eq!(r.get("enable.auto.commit"), Some("false"));
+    }
+}

@@ -117,3 +117,40 @@ fn bar(name: &str, total: u64, start: u64) -> ProgressBar {
     b.reset_eta();
     b
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_line_reports_percent_rate_rejects_and_eta() {
+        let p = Progress::new(ProgressMode::Log, "big.csv", 1000, 0);
+        let line = p.log_line(
+            Counts {
+                rows: 400,
+                rejected: 3,
+                delivered: 390,
+                bytes: 250,
+            },
+            2.0,
+            200.0,
+        );
+        // A quarter of the bytes in 2 s: 6 s to go.
+        assert_eq!(
+            line,
+            "progress big.csv: 25.0% rows=400 rows/s=200 rejected=3 delivered=390 eta=6s"
+        );
+    }
+
+    #[test]
+    fn resumed_runs_estimate_from_this_run_only() {
+        let p = Progress::new(ProgressMode::Off, "big.csv", 1000, 500);
+        let c = Counts {
+            rows: 10,
+            rejected: 0,
+            delivered: 10,
+            bytes: 750,
+        };
+        assert!(p.log_line(c, 5.0, 2.0).ends_with("eta=5s"));
+    }
+}

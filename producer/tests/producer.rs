@@ -37,6 +37,24 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_stockstream-producer"))
 }
 
+/// `produce` to `topic` at `brokers`, writing rejects to `rejects`, with log-line progress
+/// (visible in a failing test's output).
+fn produce_to(brokers: &str, topic: &str, rejects: &Path) -> Command {
+    let mut cmd = bin();
+    cmd.args([
+        "produce",
+        "-b",
+        brokers,
+        "-t",
+        topic,
+        "--progress",
+        "log",
+        "--rejects",
+    ])
+    .arg(rejects);
+    cmd
+}
+
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run producer");
     eprintln!(
@@ -225,20 +243,9 @@ fn real_data_round_trip_and_independent_client() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");
     let summary = dir.path().join("summary.json");
-    let out = run(bin()
-        .args([
-            "produce",
-            "-b",
-            &brokers(),
-            "-t",
-            &topic,
-            "--progress",
-            "log",
-        ])
+    let out = run(produce_to(&brokers(), &topic, &rejects)
         .arg("--known-symbols")
         .arg(repo().join("producer/data/indexInfo.csv"))
-        .arg("--rejects")
-        .arg(&rejects)
         .arg("--summary-json")
         .arg(&summary)
         .arg(real_data()));
@@ -311,19 +318,7 @@ fn many_symbols_keep_partition_and_order() {
     create_topic(&topic, 4);
     let dir = tempfile::tempdir().unwrap();
     let file = generate(dir.path(), 25, 200);
-    let out = run(bin()
-        .args([
-            "produce",
-            "-b",
-            &brokers(),
-            "-t",
-            &topic,
-            "--progress",
-            "off",
-            "--rejects",
-        ])
-        .arg(dir.path().join("r.jsonl"))
-        .arg(&file));
+    let out = run(produce_to(&brokers(), &topic, &dir.path().join("r.jsonl")).arg(&file));
     assert!(out.status.success());
     let msgs = read_topic(&topic);
     let name = file.file_name().unwrap().to_str().unwrap();
@@ -421,20 +416,8 @@ fn bad_input_sends_only_the_good_rows() {
     create_topic(&topic, 2);
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");
-    let out = run(bin()
-        .args([
-            "produce",
-            "-b",
-            &brokers(),
-            "-t",
-            &topic,
-            "--progress",
-            "off",
-            "--max-rejects",
-            "16",
-        ])
-        .arg("--rejects")
-        .arg(&rejects)
+    let out = run(produce_to(&brokers(), &topic, &rejects)
+        .args(["--max-rejects", "16"])
         .arg(bad_rows()));
     assert_eq!(out.status.code(), Some(0));
     let lines: Vec<u64> = read_topic(&topic).iter().map(Msg::line).collect();
@@ -443,20 +426,8 @@ fn bad_input_sends_only_the_good_rows() {
     // One reject over the limit: exit 4, and the good rows are still delivered.
     let topic = unique_topic("bad-limit");
     create_topic(&topic, 1);
-    let out = run(bin()
-        .args([
-            "produce",
-            "-b",
-            &brokers(),
-            "-t",
-            &topic,
-            "--progress",
-            "off",
-            "--max-rejects",
-            "15",
-        ])
-        .arg("--rejects")
-        .arg(&rejects)
+    let out = run(produce_to(&brokers(), &topic, &rejects)
+        .args(["--max-rejects", "15"])
         .arg(bad_rows()));
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(read_topic(&topic).len(), 4);
@@ -514,21 +485,15 @@ fn delivery_failures_are_counted_and_fail_the_run() {
     );
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("s.json");
-    let out = run(bin()
-        .args([
-            "produce",
-            "-b",
-            &mock.bootstrap_servers(),
-            "-t",
-            "bars",
-            "--progress",
-            "off",
-        ])
-        .args(["--delivery-timeout-ms", "3000", "--rejects"])
-        .arg(dir.path().join("r.jsonl"))
-        .arg("--summary-json")
-        .arg(&summary)
-        .arg(real_data()));
+    let out = run(produce_to(
+        &mock.bootstrap_servers(),
+        "bars",
+        &dir.path().join("r.jsonl"),
+    )
+    .args(["--delivery-timeout-ms", "3000"])
+    .arg("--summary-json")
+    .arg(&summary)
+    .arg(real_data()));
     assert_eq!(out.status.code(), Some(3), "undelivered rows exit 3");
     let s = summary_json(&summary);
     // Every row read is accounted for as missing, none as delivered; the reason is reported
@@ -579,24 +544,12 @@ fn interrupt_and_resume(signal: &str) {
     let (file, bad) = generate_with_defects(dir.path(), 20, 1500, 997);
     let ckpt = dir.path().join("run.ckpt");
     let rejects = dir.path().join("rejects.jsonl");
-    let args = |cmd: &mut Command| {
-        cmd.args([
-            "produce",
-            "-b",
-            &brokers(),
-            "-t",
-            &topic,
-            "--progress",
-            "log",
-            "--checkpoint",
-        ])
-        .arg(&ckpt)
-        .arg("--rejects")
-        .arg(&rejects)
-        .arg(&file);
+    let produce = || {
+        let mut cmd = produce_to(&brokers(), &topic, &rejects);
+        cmd.arg("--checkpoint").arg(&ckpt).arg(&file);
+        cmd
     };
-    let mut first = bin();
-    args(&mut first);
+    let mut first = produce();
     let mut child = first
         .arg("--rate")
         .arg("8000")
@@ -635,8 +588,7 @@ fn interrupt_and_resume(signal: &str) {
     );
 
     let summary = dir.path().join("s.json");
-    let mut second = bin();
-    args(&mut second);
+    let mut second = produce();
     let out = run(second.arg("--summary-json").arg(&summary));
     assert!(out.status.success());
     let s = summary_json(&summary);
@@ -655,9 +607,7 @@ fn interrupt_and_resume(signal: &str) {
     assert_eq!(distinct.len(), bad);
 
     // A third run finds the checkpoint complete and sends nothing.
-    let mut third = bin();
-    args(&mut third);
-    assert!(run(&mut third).status.success());
+    assert!(run(&mut produce()).status.success());
     assert_eq!(read_topic(&topic).len(), msgs.len());
 }
 
@@ -683,25 +633,14 @@ fn sigint_during_a_paced_wait_loses_no_row() {
     let dir = tempfile::tempdir().unwrap();
     let file = generate(dir.path(), 3, 4); // 3 symbols a day, 4 days
     let ckpt = dir.path().join("run.ckpt");
-    let args = |cmd: &mut Command| {
-        cmd.args([
-            "produce",
-            "-b",
-            &brokers(),
-            "-t",
-            &topic,
-            "--progress",
-            "off",
-            "--checkpoint",
-        ])
-        .arg(&ckpt)
-        .arg("--rejects")
-        .arg(dir.path().join("r.jsonl"))
-        .arg(&file);
+    let rejects = dir.path().join("r.jsonl");
+    let produce = || {
+        let mut cmd = produce_to(&brokers(), &topic, &rejects);
+        cmd.arg("--checkpoint").arg(&ckpt).arg(&file);
+        cmd
     };
     // One market day per real day: after the first day's rows the producer waits.
-    let mut first = bin();
-    args(&mut first);
+    let mut first = produce();
     let mut child = first
         .args(["--replay-speed", "1"])
         .stdout(Stdio::piped())
@@ -725,12 +664,45 @@ fn sigint_during_a_paced_wait_loses_no_row() {
         [2, 3, 4, 5],
         "the first day, and the row that was waiting"
     );
-    let mut second = bin();
-    args(&mut second);
+    let mut second = produce();
     assert!(run(&mut second).status.success());
     assert_exactly_once(
         &read_topic(&topic),
         file.file_name().unwrap().to_str().unwrap(),
         &bars_by_line(&file),
     );
+}
+
+#[test]
+#[ignore = "needs the local broker (.ci/test)"]
+fn loop_replays_the_file_until_interrupted() {
+    let topic = unique_topic("loop");
+    create_topic(&topic, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let file = generate(dir.path(), 3, 4); // 12 rows
+    let mut child = produce_to(&brokers(), &topic, &dir.path().join("r.jsonl"))
+        .args(["--loop", "--rate", "200"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let msgs = read_topic(&topic);
+    // About 2.5 s at 200 rows/s: several passes over the 12 rows, paced (not thousands).
+    assert!((36..=700).contains(&msgs.len()), "{} messages", msgs.len());
+    let mut per_line: BTreeMap<u64, usize> = BTreeMap::new();
+    for m in &msgs {
+        *per_line.entry(m.line()).or_default() += 1;
+    }
+    assert_eq!(
+        per_line.keys().copied().collect::<Vec<_>>(),
+        (2..=13).collect::<Vec<_>>()
+    );
+    assert!(per_line.values().all(|&n| n >= 3), "{per_line:?}");
 }

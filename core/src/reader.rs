@@ -397,12 +397,14 @@ fn parse_row(fields: &Fields, layout: &Layout, config: &ReaderConfig) -> Result<
     };
     let date_text = cell(fields, layout, Column::Date).ok_or(Problem::Missing(Column::Date))?;
     let bad_date = |error| Problem::BadDate {
+        column: Column::Date,
         text: date_text.to_string(),
         error,
     };
     let (date, mut time) = parse_date_time(date_text, config.date_order).map_err(bad_date)?;
     if let Some(t) = cell(fields, layout, Column::Time) {
         let t = parse_time(t).map_err(|error| Problem::BadDate {
+            column: Column::Time,
             text: t.to_string(),
             error,
         })?;
@@ -435,4 +437,25 @@ pub fn read_all(
         items.push(item);
     }
     Ok((items, r.stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_time_cell_is_named_as_the_time() {
+        let data = "Date,Time,Open,High,Low,Close\n2020-01-02,25:00,1,1,1,1\n";
+        let cfg = ReaderConfig {
+            source: "t.csv".into(),
+            default_symbol: Some("X".into()),
+            ..Default::default()
+        };
+        let (items, _) = read_all(data.as_bytes(), cfg).unwrap();
+        let [Item::Rejected(r)] = &items[..] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(r.reason, r#"time "25:00": unrecognised time format"#);
+        assert_eq!((r.line, r.code.as_str()), (2, "bad_date"));
+    }
 }

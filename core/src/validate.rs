@@ -33,8 +33,10 @@ pub enum Problem {
         /// The cell as written.
         text: String,
     },
-    /// The date (or date-time) cell could not be read.
+    /// The date, date-time or time cell could not be read.
     BadDate {
+        /// [`Column::Date`] or [`Column::Time`].
+        column: Column,
         /// The cell as written.
         text: String,
         /// What was wrong with it.
@@ -112,7 +114,11 @@ impl fmt::Display for Problem {
             }
             Problem::Missing(c) => write!(f, "{c} is empty"),
             Problem::BadNumber { column, text } => write!(f, "{column} {text:?} is not a number"),
-            Problem::BadDate { text, error } => write!(f, "date {text:?}: {error}"),
+            Problem::BadDate {
+                column,
+                text,
+                error,
+            } => write!(f, "{column} {text:?}: {error}"),
             Problem::NotFinite(c) => write!(f, "{c} is not a finite number"),
             Problem::NotPositive { column, value } => {
                 write!(f, "{column} {value} is not a positive price")

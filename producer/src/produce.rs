@@ -208,11 +208,16 @@ fn open_reader(src: &Source, resume: Option<&Snapshot>) -> Result<BarReader<BufR
     ))
 }
 
+/// Opens the rejects file: emptied for a new run, appended to when a checkpoint is resumed
+/// (earlier files' rejects stay; a resumed file truncates back to its checkpoint).
 fn open_rejects(path: &Path, keep: bool) -> Result<(File, u64)> {
-    let f = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(!keep)
+    let mut options = OpenOptions::new();
+    if keep {
+        options.create(true).append(true);
+    } else {
+        options.create(true).write(true).truncate(true);
+    }
+    let f = options
         .open(path)
         .with_context(|| format!("opening rejects file {}", path.display()))?;
     let len = f.metadata()?.len();

@@ -706,3 +706,72 @@ fn loop_replays_the_file_until_interrupted() {
     );
     assert!(per_line.values().all(|&n| n >= 3), "{per_line:?}");
 }
+
+/// Regression: a run resuming a checkpoint opened the rejects file for writing at offset 0,
+/// so a file it had not seen before overwrote the rejects of files finished earlier.
+#[test]
+#[ignore = "needs the local broker (.ci/test)"]
+fn resuming_a_multi_file_run_keeps_every_reject_once() {
+    let topic = unique_topic("multi-resume");
+    create_topic(&topic, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let (big, bad) = generate_with_defects(dir.path(), 20, 1500, 997);
+    let ckpt = dir.path().join("run.ckpt");
+    let rejects = dir.path().join("rejects.jsonl");
+    let produce = |files: &[&Path]| {
+        let mut cmd = produce_to(&brokers(), &topic, &rejects);
+        cmd.arg("--checkpoint").arg(&ckpt).args(files);
+        cmd
+    };
+    // First the small file alone, to its end; then the same checkpoint with a new, big file
+    // added, interrupted half-way; then once more to finish.
+    assert!(run(&mut produce(&[&bad_rows()])).status.success());
+    let mut child = produce(&[&bad_rows(), &big])
+        .args(["--rate", "8000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(run(&mut produce(&[&bad_rows(), &big])).status.success());
+
+    let got = read_rejects(&rejects);
+    let keys: BTreeSet<(String, u64)> = got.iter().map(|r| (r.source.clone(), r.line)).collect();
+    assert_eq!(keys.len(), got.len(), "no reject twice");
+    assert_eq!(
+        got.iter().filter(|r| r.source == "bad_rows.csv").count(),
+        16
+    );
+    assert_eq!(
+        got.iter()
+            .filter(|r| r.source == "with_defects.csv")
+            .count(),
+        bad
+    );
+
+    let msgs = read_topic(&topic);
+    let per_source = |name: &str| -> Vec<Msg> {
+        msgs.iter()
+            .filter(|m| m.headers["source"] == name)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        per_source("bad_rows.csv")
+            .iter()
+            .map(Msg::line)
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from([2, 7, 11, 21])
+    );
+    assert_eq!(per_source("bad_rows.csv").len(), 4);
+    assert_exactly_once(
+        &per_source("with_defects.csv"),
+        "with_defects.csv",
+        &bars_by_line(&big),
+    );
+}

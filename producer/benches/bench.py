@@ -48,7 +48,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--original-rows", type=int, default=100_000)
     ap.add_argument("--big-gb", type=float, default=1.0)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     py = sys.executable

@@ -13,12 +13,17 @@
 //! - [`reader`]: joins the above into one iterator of accepted bars and rejected rows.
 //! - [`reject`]: the rejects file (JSON lines with source, line, raw row and reason).
 //! - [`message`]: the versioned Kafka message format (key, value, headers).
+//! - [`kafka_event`]: the event a Lambda Kafka trigger delivers (and the local trigger builds).
+//! - [`ingest`]: a Kafka record of that event becomes a lake row with its provenance, or a
+//!   quarantined record with the reason.
 //! - [`symbols`]: the list of known symbols (the data set's `indexInfo.csv`).
 //! - [`generate`]: deterministic synthetic data in the seed layout, for tests and benchmarks.
 #![deny(missing_docs)]
 
 pub mod date;
 pub mod generate;
+pub mod ingest;
+pub mod kafka_event;
 pub mod layout;
 pub mod lines;
 pub mod message;

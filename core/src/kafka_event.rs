@@ -1,0 +1,290 @@
+//! The event Lambda hands a function behind a Kafka trigger, and the same event built
+//! locally (the local trigger wraps its batches in it, so the sink cannot tell them apart).
+//!
+//! Shape (self-managed Kafka, `eventSource: "SelfManagedKafka"`; the MSK variant
+//! `"aws:kafka"` adds `eventSourceArn`): `records` maps `"<topic>-<partition>"` to records
+//! with `topic`, `partition`, `offset`, `timestamp` (epoch ms), `timestampType`, base64 `key`
+//! and `value` (either may be absent), and `headers` as a list of `{name: [byte, …]}`.
+//!
+//! Our own types rather than `aws_lambda_events`: its 1.2 release types header bytes as
+//! `i8`, so a byte above 127 written as a positive number fails to parse, and it can lose a
+//! millisecond of the timestamp. Here a header byte may be written signed (-128..=127, as
+//! Java's `byte` prints) or unsigned (0..=255), and timestamps stay integers.
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A Kafka trigger event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaEvent {
+    /// `SelfManagedKafka` or `aws:kafka`.
+    pub event_source: String,
+    /// The MSK cluster's ARN (MSK only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_arn: Option<String>,
+    /// Comma-separated bootstrap servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_servers: Option<String>,
+    /// Records by `"<topic>-<partition>"`.
+    pub records: BTreeMap<String, Vec<KafkaRecord>>,
+}
+
+/// One Kafka record of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaRecord {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset in the partition.
+    pub offset: i64,
+    /// Record timestamp, epoch milliseconds.
+    pub timestamp: i64,
+    /// `CREATE_TIME` or `LOG_APPEND_TIME`.
+    #[serde(default)]
+    pub timestamp_type: String,
+    /// Base64 key, absent for keyless records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Base64 value, absent for tombstones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Headers in record order.
+    #[serde(default)]
+    pub headers: Headers,
+}
+
+/// Record headers: `(name, bytes)` pairs, in order, names may repeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    /// `(name, value)` pairs, for [`crate::message::provenance`].
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+/// A header byte as Lambda writes it: signed like Java's `byte`, or unsigned.
+struct HeaderByte(u8);
+
+impl<'de> Deserialize<'de> for HeaderByte {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        match v {
+            -128..=-1 => Ok(HeaderByte(v as i8 as u8)),
+            0..=255 => Ok(HeaderByte(v as u8)),
+            _ => Err(de::Error::custom(format!(
+                "header byte {v} is outside -128..=255"
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let list: Vec<BTreeMap<String, Vec<HeaderByte>>> = Vec::deserialize(d)?;
+        Ok(Headers(
+            list.into_iter()
+                .flat_map(|m| {
+                    m.into_iter()
+                        .map(|(k, v)| (k, v.into_iter().map(|b| b.0).collect()))
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Serialize for Headers {
+    /// Written as Lambda writes them (signed bytes), so any reader of the real events also
+    /// reads the ones we build.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Bytes<'a>(&'a [u8]);
+        impl Serialize for Bytes<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for b in self.0 {
+                    seq.serialize_element(&(*b as i8))?;
+                }
+                seq.end()
+            }
+        }
+        struct One<'a>(&'a str, &'a [u8]);
+        impl Serialize for One<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry(self.0, &Bytes(self.1))?;
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            seq.serialize_element(&One(k, v))?;
+        }
+        seq.end()
+    }
+}
+
+/// Base64 as Lambda's (Java) decoder reads it: nonzero trailing bits and missing padding are
+/// accepted. AWS's own sample event has such a key (`…1234==`).
+pub const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A field that is not valid base64.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotBase64 {
+    /// `key` or `value`.
+    pub field: &'static str,
+    /// The decoder's complaint.
+    pub error: String,
+}
+
+impl fmt::Display for NotBase64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {} is not base64: {}", self.field, self.error)
+    }
+}
+
+impl std::error::Error for NotBase64 {}
+
+fn decode(field: &'static str, text: Option<&str>) -> Result<Option<Vec<u8>>, NotBase64> {
+    text.map(|t| {
+        LENIENT_BASE64.decode(t).map_err(|e| NotBase64 {
+            field,
+            error: e.to_string(),
+        })
+    })
+    .transpose()
+}
+
+impl KafkaRecord {
+    /// Builds a record from raw bytes (base64-encodes key and value).
+    pub fn new(
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: Vec<(String, Vec<u8>)>,
+    ) -> Self {
+        KafkaRecord {
+            topic: topic.to_string(),
+            partition,
+            offset,
+            timestamp,
+            timestamp_type: "CREATE_TIME".to_string(),
+            key: key.map(|k| STANDARD.encode(k)),
+            value: value.map(|v| STANDARD.encode(v)),
+            headers: Headers(headers),
+        }
+    }
+
+    /// The key's bytes.
+    pub fn key_bytes(&self) -> Result<Option<Vec<u8>>, NotBase64> {
+        decode("key", self.key.as_deref())
+    }
+
+    /// The value's bytes.
+    pub fn value_bytes(&self) -> Result<Option<Vec<u8>>, NotBase64> {
+        decode("value", self.value.as_deref())
+    }
+}
+
+impl KafkaEvent {
+    /// An event of self-managed Kafka records, grouped by topic and partition as Lambda does.
+    pub fn self_managed(
+        bootstrap_servers: &str,
+        records: impl IntoIterator<Item = KafkaRecord>,
+    ) -> Self {
+        let mut map: BTreeMap<String, Vec<KafkaRecord>> = BTreeMap::new();
+        for r in records {
+            map.entry(format!("{}-{}", r.topic, r.partition))
+                .or_default()
+                .push(r);
+        }
+        KafkaEvent {
+            event_source: "SelfManagedKafka".to_string(),
+            event_source_arn: None,
+            bootstrap_servers: Some(bootstrap_servers.to_string()),
+            records: map,
+        }
+    }
+
+    /// Every record, by topic-partition key, then in the order given.
+    pub fn records(&self) -> impl Iterator<Item = &KafkaRecord> {
+        self.records.values().flatten()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.records.values().map(Vec::len).sum()
+    }
+
+    /// True when the event holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_bytes_signed_or_unsigned() {
+        let json = r#"[{"a":[104,-1,255,0]},{"b":[]},{"a":[1]}]"#;
+        let h: Headers = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            h.0,
+            vec![
+                ("a".to_string(), vec![104, 255, 255, 0]),
+                ("b".to_string(), vec![]),
+                ("a".to_string(), vec![1]),
+            ]
+        );
+        // Written back the way Lambda writes them: signed.
+        assert_eq!(
+            serde_json::to_string(&h).unwrap(),
+            r#"[{"a":[104,-1,-1,0]},{"b":[]},{"a":[1]}]"#
+        );
+        assert!(serde_json::from_str::<Headers>(r#"[{"a":[256]}]"#).is_err());
+        assert!(serde_json::from_str::<Headers>(r#"[{"a":[-129]}]"#).is_err());
+    }
+
+    #[test]
+    fn built_records_round_trip_exactly() {
+        let r = KafkaRecord::new(
+            "bars",
+            3,
+            42,
+            1_545_084_650_987,
+            Some(b"HSI"),
+            Some(b"{\"v\":1}"),
+            vec![("line".into(), b"17".to_vec()), ("x".into(), vec![200, 0])],
+        );
+        let e = KafkaEvent::self_managed("127.0.0.1:9092", [r.clone()]);
+        let text = serde_json::to_string(&e).unwrap();
+        let back: KafkaEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(back.records["bars-3"][0].timestamp, 1_545_084_650_987);
+        assert_eq!(r.value_bytes().unwrap().unwrap(), b"{\"v\":1}");
+        assert_eq!(r.key_bytes().unwrap().unwrap(), b"HSI");
+        let mut bad = r;
+        bad.value = Some("not base64!".into());
+        assert_eq!(bad.value_bytes().unwrap_err().field, "value");
+    }
+}

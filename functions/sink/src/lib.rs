@@ -1,0 +1,21 @@
+//! The sink behind the Kafka trigger: batches of records become objects in a partitioned
+//! lake, each valid record exactly once however Lambda retries, and every bad record in a
+//! quarantine prefix with its reason.
+//!
+//! Modules, in the order a batch meets them:
+//! - [`layout`]: which lake partition (Hive `key=value/` folder) a row belongs to, and the
+//!   object names;
+//! - [`encode`]: turning a group of rows into an object's bytes (JSON lines today; the
+//!   Parquet encoder plugs in behind the same trait);
+//! - [`store`]: the small storage interface (create-if-absent, compare-and-swap) and its
+//!   local-directory and in-memory implementations;
+//! - [`commit`]: the exactly-once protocol that ties them together.
+//!
+//! Still to come (see the sink issue): the Parquet encoder, the S3 store, and the Lambda
+//! `main` with logs and metrics.
+#![deny(missing_docs)]
+
+pub mod commit;
+pub mod encode;
+pub mod layout;
+pub mod store;

@@ -1,0 +1,245 @@
+//! Exactly-once property of the sink's commit protocol: whatever the delivery schedule —
+//! batches cut anywhere, retried with other cuts, records delivered again after success,
+//! failures injected between any two writes — the store ends with every valid record in
+//! exactly one data object and every bad record in exactly one quarantine object.
+
+use chrono::NaiveDate;
+use pollster::block_on;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use stockstream_core::generate::Rng;
+use stockstream_core::ingest::{LakeRow, Quarantined};
+use stockstream_core::validate::Warnings;
+use stockstream_core::Bar;
+use stockstream_sink::commit::{Entry, Sink};
+use stockstream_sink::encode::{bar_of, read_json_rows, read_quarantine, JsonLines};
+use stockstream_sink::layout::Layout;
+use stockstream_sink::store::{Memory, Store};
+
+const PREFIX: &str = "lake/bars";
+
+/// A partition's log: offsets with gaps, rows over several years, some bad records.
+fn log(n: usize, seed: u64) -> Vec<Entry> {
+    let mut rng = Rng::new(seed);
+    let mut offset = (rng.next_u64() % 50) as i64;
+    (0..n)
+        .map(|i| {
+            offset += 1 + (rng.next_u64() % 3) as i64;
+            if rng.unit() < 0.1 {
+                return Err(Box::new(Quarantined {
+                    topic: "bars".into(),
+                    partition: 0,
+                    offset,
+                    code: "not_a_bar".into(),
+                    reason: "test".into(),
+                    raw_value: Some(format!("raw-{i}")),
+                }));
+            }
+            let year = 1990 + (rng.next_u64() % 4) as i32;
+            let close = 100.0 + i as f64;
+            Ok(LakeRow {
+                bar: Bar {
+                    symbol: format!("S{}", i % 3),
+                    date: NaiveDate::from_ymd_opt(year, 1 + (i % 12) as u32, 1 + (i % 28) as u32)
+                        .unwrap(),
+                    time: None,
+                    open: close,
+                    high: close + 1.0,
+                    low: close - 1.0,
+                    close,
+                    adj_close: Some(close),
+                    volume: Some(i as u64),
+                    close_usd: None,
+                },
+                topic: "bars".into(),
+                partition: 0,
+                offset,
+                kafka_timestamp_ms: 1_700_000_000_000 + offset,
+                source: Some("t.csv".into()),
+                line: Some(i as u64 + 2),
+                warnings: Warnings::default(),
+            })
+        })
+        .collect()
+}
+
+fn offset(e: &Entry) -> i64 {
+    match e {
+        Ok(r) => r.offset,
+        Err(q) => q.offset,
+    }
+}
+
+/// Checks the store holds each valid record once (with its values) and each bad one once.
+fn assert_exactly_once(store: &Memory, log: &[Entry]) {
+    let mut rows: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut bad: BTreeMap<i64, usize> = BTreeMap::new();
+    for (key, bytes) in store.objects() {
+        if key.contains("/_sink_state/") {
+            continue;
+        } else if key.contains("/quarantine/") {
+            for q in read_quarantine(&bytes).unwrap() {
+                *bad.entry(q.offset).or_default() += 1;
+            }
+        } else {
+            for r in read_json_rows(&bytes).unwrap() {
+                let want = log.iter().find(|e| offset(e) == r.offset).unwrap();
+                let Ok(want) = want else {
+                    panic!("bad record {} stored as a row", r.offset)
+                };
+                assert_eq!(
+                    bar_of(&r).unwrap(),
+                    want.bar,
+                    "values of offset {}",
+                    r.offset
+                );
+                assert!(
+                    key.contains(&format!("year={}", want.bar.date.format("%Y"))),
+                    "{key}"
+                );
+                *rows.entry(r.offset).or_default() += 1;
+            }
+        }
+    }
+    let want_rows: Vec<i64> = log.iter().filter(|e| e.is_ok()).map(offset).collect();
+    let want_bad: Vec<i64> = log.iter().filter(|e| e.is_err()).map(offset).collect();
+    assert_eq!(
+        rows.keys().copied().collect::<Vec<_>>(),
+        want_rows,
+        "every valid record stored"
+    );
+    assert_eq!(
+        bad.keys().copied().collect::<Vec<_>>(),
+        want_bad,
+        "every bad record quarantined"
+    );
+    assert!(
+        rows.values().all(|&n| n == 1),
+        "a row stored twice: {rows:?}"
+    );
+    assert!(
+        bad.values().all(|&n| n == 1),
+        "a bad record quarantined twice: {bad:?}"
+    );
+}
+
+/// Plays a random delivery schedule until Lambda's position reaches the end of the log.
+fn deliver(log: &[Entry], seed: u64, max_cut: usize) -> Memory {
+    let store = Memory::default();
+    let sink = Sink {
+        store: &store,
+        encoder: &JsonLines,
+        layout: Layout::Year,
+        prefix: PREFIX.into(),
+    };
+    let mut rng = Rng::new(seed ^ 0xDEAD_BEEF);
+    let mut pos = 0;
+    let mut steps = 0;
+    while pos < log.len() {
+        steps += 1;
+        assert!(steps < 10_000, "no progress");
+        let cut = 1 + (rng.next_u64() as usize % max_cut);
+        let end = (pos + cut).min(log.len());
+        // Sometimes records already stored come again at the front of the batch.
+        let again = if rng.unit() < 0.2 {
+            (rng.next_u64() as usize % 5).min(pos)
+        } else {
+            0
+        };
+        let mut batch: Vec<Entry> = log[pos - again..end].to_vec();
+        if rng.unit() < 0.3 {
+            batch.reverse(); // the sink must not rely on the order within a batch
+        }
+        let fail = rng.unit() < 0.35;
+        store.fail_after(fail.then(|| rng.next_u64() as usize % 6));
+        match block_on(sink.commit("bars", 0, batch)) {
+            Ok(_) => pos = end,      // Lambda moves on
+            Err(_) => assert!(fail), // and otherwise retries from `pos`, maybe cut otherwise
+        }
+        store.fail_after(None);
+    }
+    store
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_schedule_stores_each_record_exactly_once(
+        n in 1usize..200,
+        log_seed in any::<u64>(),
+        schedule_seed in any::<u64>(),
+        max_cut in 1usize..60,
+    ) {
+        let log = log(n, log_seed);
+        let store = deliver(&log, schedule_seed, max_cut);
+        assert_exactly_once(&store, &log);
+    }
+}
+
+/// A crash at every possible write of a first attempt, then a retry cut shorter than the
+/// first attempt (so the retry meets objects reaching past its own batch).
+#[test]
+fn a_crash_at_any_write_then_a_shorter_retry() {
+    let log = log(60, 7);
+    for crash_at in 0..12 {
+        let store = Memory::default();
+        let sink = Sink {
+            store: &store,
+            encoder: &JsonLines,
+            layout: Layout::Year,
+            prefix: PREFIX.into(),
+        };
+        store.fail_after(Some(crash_at));
+        let first = block_on(sink.commit("bars", 0, log.clone()));
+        store.fail_after(None);
+        if first.is_ok() {
+            assert_exactly_once(&store, &log);
+            continue;
+        }
+        for chunk in log.chunks(7) {
+            block_on(sink.commit("bars", 0, chunk.to_vec())).unwrap();
+        }
+        // And the whole log once more: all of it is already stored.
+        let again = block_on(sink.commit("bars", 0, log.clone())).unwrap();
+        assert_eq!(again.already_stored, 60);
+        assert_eq!(again.objects_written, 0);
+        assert_exactly_once(&store, &log);
+        let listed = block_on(store.list(PREFIX)).unwrap();
+        assert!(listed.iter().any(|k| k.contains("year=")), "{listed:?}");
+    }
+}
+
+/// An object under a name the sink would use but holding earlier offsets (a stray copy) is
+/// reported, not adopted, and never loops.
+#[test]
+fn a_foreign_object_under_a_sink_name_is_an_error() {
+    use stockstream_sink::encode::Encoder;
+    use stockstream_sink::layout::object_key;
+    let log = log(5, 3);
+    let Ok(first) = &log[0] else {
+        panic!("seed 3 starts with a valid row")
+    };
+    let key = object_key(
+        PREFIX,
+        &Layout::Year.folder(first),
+        "bars",
+        0,
+        first.offset,
+        "jsonl",
+    );
+    let mut stray = first.clone();
+    stray.offset -= 1;
+    let store = Memory::default();
+    block_on(store.put_if_absent(&key, &JsonLines.encode(&[&stray]))).unwrap();
+    let sink = Sink {
+        store: &store,
+        encoder: &JsonLines,
+        layout: Layout::Year,
+        prefix: PREFIX.into(),
+    };
+    let err = block_on(sink.commit("bars", 0, log))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("below its own first offset"), "{err}");
+}

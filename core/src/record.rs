@@ -2,9 +2,6 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-/// Date accessors (`year()`, `month()`), re-exported so users of [`Bar`] need no chrono.
-pub use chrono::Datelike;
-
 /// One bar: a symbol's prices over a trading day (or, with `time`, an intraday interval).
 ///
 /// Fields a source may lack are `Option`s rather than zeros, so "no volume reported" and

@@ -6,6 +6,7 @@
 //! up to 480) while letting Athena skip whole years. The choice is a [`Layout`] value so a
 //! deployment can move to months when its data is mostly live.
 
+use chrono::Datelike;
 use stockstream_core::ingest::LakeRow;
 
 /// How rows are grouped into partition folders.
@@ -24,19 +25,12 @@ pub const QUARANTINE: &str = "quarantine";
 impl Layout {
     /// The partition folder of a row, relative to the table folder.
     pub fn folder(self, row: &LakeRow) -> String {
-        use chrono_like::Datelike;
         let d = row.bar.date;
         match self {
             Layout::Year => format!("year={:04}", d.year()),
             Layout::Month => format!("year={:04}/month={:02}", d.year(), d.month()),
         }
     }
-}
-
-/// Re-export of the one chrono trait used here, so this crate needs no chrono dependency of
-/// its own.
-mod chrono_like {
-    pub use stockstream_core::record::Datelike;
 }
 
 /// Object key of a group: `{prefix}/{folder}/{topic}-{partition}-{first_offset:020}.{ext}`.

@@ -5,17 +5,21 @@
 //! Modules, in the order a batch meets them:
 //! - [`layout`]: which lake partition (Hive `key=value/` folder) a row belongs to, and the
 //!   object names;
-//! - [`encode`]: turning a group of rows into an object's bytes (JSON lines today; the
-//!   Parquet encoder plugs in behind the same trait);
+//! - [`encode`]: turning a group of rows into an object's bytes (the [`Encoder`] trait, JSON
+//!   lines for quarantine and tests);
+//! - [`parquet_file`]: the lake's encoder, Parquet with the types Athena and Glue expect;
 //! - [`store`]: the small storage interface (create-if-absent, compare-and-swap) and its
 //!   local-directory and in-memory implementations;
 //! - [`commit`]: the exactly-once protocol that ties them together.
 //!
-//! Still to come (see the sink issue): the Parquet encoder, the S3 store, and the Lambda
-//! `main` with logs and metrics.
+//! Still to come (see the sink issue): the S3 store, and the Lambda `main` with logs and
+//! metrics.
+//!
+//! [`Encoder`]: encode::Encoder
 #![deny(missing_docs)]
 
 pub mod commit;
 pub mod encode;
 pub mod layout;
+pub mod parquet_file;
 pub mod store;

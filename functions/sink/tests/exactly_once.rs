@@ -12,8 +12,9 @@ use stockstream_core::ingest::{LakeRow, Quarantined};
 use stockstream_core::validate::Warnings;
 use stockstream_core::Bar;
 use stockstream_sink::commit::{Entry, Sink};
-use stockstream_sink::encode::{bar_of, read_json_rows, read_quarantine, JsonLines};
+use stockstream_sink::encode::{bar_of, read_json_rows, read_quarantine, Encoder, JsonLines};
 use stockstream_sink::layout::Layout;
+use stockstream_sink::parquet_file::{self, Parquet};
 use stockstream_sink::store::{Memory, Store};
 
 const PREFIX: &str = "lake/bars";
@@ -70,34 +71,46 @@ fn offset(e: &Entry) -> i64 {
     }
 }
 
+/// Every row in the store's data objects (offset, bar, key), whatever their encoding.
+fn stored_rows(store: &Memory) -> Vec<(i64, Bar, String)> {
+    let mut out = vec![];
+    for (key, bytes) in store.objects() {
+        if key.contains("/_sink_state/") || key.contains("/quarantine/") {
+            continue;
+        }
+        if key.ends_with(".parquet") {
+            for (offset, bar) in parquet_file::rows(&bytes).unwrap() {
+                out.push((offset, bar, key.clone()));
+            }
+        } else {
+            for r in read_json_rows(&bytes).unwrap() {
+                out.push((r.offset, bar_of(&r).unwrap(), key.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// Checks the store holds each valid record once (with its values) and each bad one once.
 fn assert_exactly_once(store: &Memory, log: &[Entry]) {
     let mut rows: BTreeMap<i64, usize> = BTreeMap::new();
     let mut bad: BTreeMap<i64, usize> = BTreeMap::new();
+    for (offset_, bar, key) in stored_rows(store) {
+        let want = log.iter().find(|e| offset(e) == offset_).unwrap();
+        let Ok(want) = want else {
+            panic!("bad record {offset_} stored as a row")
+        };
+        assert_eq!(bar, want.bar, "values of offset {offset_}");
+        assert!(
+            key.contains(&format!("year={}", want.bar.date.format("%Y"))),
+            "{key}"
+        );
+        *rows.entry(offset_).or_default() += 1;
+    }
     for (key, bytes) in store.objects() {
-        if key.contains("/_sink_state/") {
-            continue;
-        } else if key.contains("/quarantine/") {
+        if key.contains("/quarantine/") {
             for q in read_quarantine(&bytes).unwrap() {
                 *bad.entry(q.offset).or_default() += 1;
-            }
-        } else {
-            for r in read_json_rows(&bytes).unwrap() {
-                let want = log.iter().find(|e| offset(e) == r.offset).unwrap();
-                let Ok(want) = want else {
-                    panic!("bad record {} stored as a row", r.offset)
-                };
-                assert_eq!(
-                    bar_of(&r).unwrap(),
-                    want.bar,
-                    "values of offset {}",
-                    r.offset
-                );
-                assert!(
-                    key.contains(&format!("year={}", want.bar.date.format("%Y"))),
-                    "{key}"
-                );
-                *rows.entry(r.offset).or_default() += 1;
             }
         }
     }
@@ -124,11 +137,11 @@ fn assert_exactly_once(store: &Memory, log: &[Entry]) {
 }
 
 /// Plays a random delivery schedule until Lambda's position reaches the end of the log.
-fn deliver(log: &[Entry], seed: u64, max_cut: usize) -> Memory {
+fn deliver(log: &[Entry], seed: u64, max_cut: usize, encoder: &impl Encoder) -> Memory {
     let store = Memory::default();
     let sink = Sink {
         store: &store,
-        encoder: &JsonLines,
+        encoder,
         layout: Layout::Year,
         prefix: PREFIX.into(),
     };
@@ -172,7 +185,24 @@ proptest! {
         max_cut in 1usize..60,
     ) {
         let log = log(n, log_seed);
-        let store = deliver(&log, schedule_seed, max_cut);
+        let store = deliver(&log, schedule_seed, max_cut, &JsonLines);
+        assert_exactly_once(&store, &log);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same with the lake's real encoding, read back from the Parquet files.
+    #[test]
+    fn any_schedule_stores_each_record_exactly_once_in_parquet(
+        n in 1usize..150,
+        log_seed in any::<u64>(),
+        schedule_seed in any::<u64>(),
+        max_cut in 1usize..40,
+    ) {
+        let log = log(n, log_seed);
+        let store = deliver(&log, schedule_seed, max_cut, &Parquet { ingest_time_ms: 1 });
         assert_exactly_once(&store, &log);
     }
 }
@@ -214,7 +244,6 @@ fn a_crash_at_any_write_then_a_shorter_retry() {
 /// reported, not adopted, and never loops.
 #[test]
 fn a_foreign_object_under_a_sink_name_is_an_error() {
-    use stockstream_sink::encode::Encoder;
     use stockstream_sink::layout::object_key;
     let log = log(5, 3);
     let Ok(first) = &log[0] else {

@@ -57,6 +57,8 @@ pub struct Outcome {
     pub rows: u64,
     /// Records newly quarantined.
     pub quarantined: u64,
+    /// Newly quarantined records by reason code.
+    pub quarantine_reasons: BTreeMap<String, u64>,
     /// Objects written.
     pub objects_written: u64,
     /// Objects found written by an interrupted attempt and adopted.
@@ -185,7 +187,12 @@ impl<S: Store, E: Encoder> Sink<'_, S, E> {
         for (folder, group) in groups {
             match &group {
                 Group::Rows(r) => out.rows += r.len() as u64,
-                Group::Quarantine(q) => out.quarantined += q.len() as u64,
+                Group::Quarantine(q) => {
+                    out.quarantined += q.len() as u64;
+                    for x in q {
+                        *out.quarantine_reasons.entry(x.code.clone()).or_default() += 1;
+                    }
+                }
             }
             let through = self
                 .write_group(topic, partition, &folder, group, &mut out)

@@ -10,16 +10,20 @@
 //! - [`parquet_file`]: the lake's encoder, Parquet with the types Athena and Glue expect;
 //! - [`store`]: the small storage interface (create-if-absent, compare-and-swap) and its
 //!   local-directory and in-memory implementations;
-//! - [`commit`]: the exactly-once protocol that ties them together.
+//! - [`commit`]: the exactly-once protocol that ties them together;
+//! - [`handler`]: one invocation (an event in, a [`handler::Summary`] out), and [`metrics`],
+//!   that summary in CloudWatch's embedded metric format.
 //!
-//! Still to come (see the sink issue): the S3 store, and the Lambda `main` with logs and
-//! metrics.
+//! Still to come (see the sink issue): the S3 store, and the Lambda `main` that wires it to
+//! [`handler::handle`] and logs the summary.
 //!
 //! [`Encoder`]: encode::Encoder
 #![deny(missing_docs)]
 
 pub mod commit;
 pub mod encode;
+pub mod handler;
 pub mod layout;
+pub mod metrics;
 pub mod parquet_file;
 pub mod store;

@@ -55,6 +55,19 @@ fn produce_to(brokers: &str, topic: &str, rejects: &Path) -> Command {
     cmd
 }
 
+/// Starts `cmd`, sends it `signal` (`INT`, `TERM`, `KILL`) 2.5 s later, and returns how
+/// it ended: the way to stop a producer mid-run.
+fn interrupt(cmd: &mut Command, signal: &str) -> std::process::ExitStatus {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    child.wait().unwrap()
+}
+
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run producer");
     eprintln!(
@@ -550,20 +563,7 @@ fn interrupt_and_resume(signal: &str) {
         cmd
     };
     let mut first = produce();
-    let mut child = first
-        .arg("--rate")
-        .arg("8000")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args([&format!("-{signal}"), &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.wait().unwrap();
+    let status = interrupt(first.args(["--rate", "8000"]), signal);
     if signal == "INT" {
         assert_eq!(
             status.code(),
@@ -641,18 +641,8 @@ fn sigint_during_a_paced_wait_loses_no_row() {
     };
     // One market day per real day: after the first day's rows the producer waits.
     let mut first = produce();
-    let mut child = first
-        .args(["--replay-speed", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let status = interrupt(first.args(["--replay-speed", "1"]), "INT");
+    assert_eq!(status.code(), Some(130));
     let lines: Vec<u64> = read_topic(&topic)
         .iter()
         .map(Msg::line)
@@ -680,19 +670,9 @@ fn loop_replays_the_file_until_interrupted() {
     create_topic(&topic, 2);
     let dir = tempfile::tempdir().unwrap();
     let file = generate(dir.path(), 3, 4); // 12 rows
-    let mut child = produce_to(&brokers(), &topic, &dir.path().join("r.jsonl"))
-        .args(["--loop", "--rate", "200"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let mut cmd = produce_to(&brokers(), &topic, &dir.path().join("r.jsonl"));
+    let status = interrupt(cmd.args(["--loop", "--rate", "200"]).arg(&file), "TERM");
+    assert_eq!(status.code(), Some(130));
     let msgs = read_topic(&topic);
     // About 2.5 s at 200 rows/s: several passes over the 12 rows, paced (not thousands).
     assert!((36..=700).contains(&msgs.len()), "{} messages", msgs.len());
@@ -726,18 +706,11 @@ fn resuming_a_multi_file_run_keeps_every_reject_once() {
     // First the small file alone, to its end; then the same checkpoint with a new, big file
     // added, interrupted half-way; then once more to finish.
     assert!(run(&mut produce(&[&bad_rows()])).status.success());
-    let mut child = produce(&[&bad_rows(), &big])
-        .args(["--rate", "8000"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let status = interrupt(
+        produce(&[&bad_rows(), &big]).args(["--rate", "8000"]),
+        "INT",
+    );
+    assert_eq!(status.code(), Some(130));
     assert!(run(&mut produce(&[&bad_rows(), &big])).status.success());
 
     let got = read_rejects(&rejects);

@@ -9,12 +9,12 @@
 //!   lines for quarantine and tests);
 //! - [`parquet_file`]: the lake's encoder, Parquet with the types Athena and Glue expect;
 //! - [`store`]: the small storage interface (create-if-absent, compare-and-swap) and its
-//!   local-directory and in-memory implementations;
+//!   local-directory and in-memory implementations; [`s3`], the S3 one;
 //! - [`commit`]: the exactly-once protocol that ties them together;
 //! - [`handler`]: one invocation (an event in, a [`handler::Summary`] out), and [`metrics`],
 //!   that summary in CloudWatch's embedded metric format.
 //!
-//! Still to come (see the sink issue): the S3 store, and the Lambda `main` that wires it to
+//! Still to come (see the sink issue): the Lambda `main` that builds the S3 client, calls
 //! [`handler::handle`] and logs the summary.
 //!
 //! [`Encoder`]: encode::Encoder
@@ -26,4 +26,5 @@ pub mod handler;
 pub mod layout;
 pub mod metrics;
 pub mod parquet_file;
+pub mod s3;
 pub mod store;

@@ -37,6 +37,14 @@ pub enum StoreError {
         #[source]
         error: std::io::Error,
     },
+    /// A remote store (S3) refused or failed, after the client's retries.
+    #[error("{key}: {detail}")]
+    Remote {
+        /// Object key.
+        key: String,
+        /// What the service said.
+        detail: String,
+    },
     /// A failure injected by a test.
     #[error("{key}: injected failure")]
     Injected {

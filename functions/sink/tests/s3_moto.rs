@@ -1,0 +1,106 @@
+//! The S3 store against a real S3 API (the moto server that `.ci/test` starts on 127.0.0.1,
+//! address in `STOCKSTREAM_TEST_S3_ENDPOINT`): conditional writes are honoured, and a batch
+//! stored through S3 gives the same objects and rows as through the local directory.
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use std::path::{Path, PathBuf};
+use stockstream_core::kafka_event::KafkaEvent;
+use stockstream_sink::handler::{handle, SinkConfig};
+use stockstream_sink::layout::Layout;
+use stockstream_sink::parquet_file::{self, Parquet};
+use stockstream_sink::s3::S3;
+use stockstream_sink::store::{Created, LocalDir, Store};
+
+fn client() -> aws_sdk_s3::Client {
+    let endpoint = std::env::var("STOCKSTREAM_TEST_S3_ENDPOINT")
+        .expect("STOCKSTREAM_TEST_S3_ENDPOINT is not set: run with .ci/test (it starts moto)");
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+async fn bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let b = format!("{name}-{nanos}");
+    client.create_bucket().bucket(&b).send().await.unwrap();
+    b
+}
+
+#[tokio::test]
+#[ignore = "needs the moto server (.ci/test)"]
+async fn conditional_writes_are_honoured() {
+    let c = client();
+    let s3 = S3::new(c.clone(), bucket(&c, "contract").await);
+    assert_eq!(s3.get("a/b").await.unwrap(), None);
+    assert_eq!(s3.put_if_absent("a/b", b"one").await.unwrap(), Created::Yes);
+    assert_eq!(
+        s3.put_if_absent("a/b", b"two").await.unwrap(),
+        Created::AlreadyExists
+    );
+    let (bytes, tag) = s3.get("a/b").await.unwrap().unwrap();
+    assert_eq!(bytes, b"one");
+    assert!(s3.put_if_match("s", b"1", None).await.unwrap());
+    assert!(
+        !s3.put_if_match("s", b"2", None).await.unwrap(),
+        "exists now"
+    );
+    assert!(
+        !s3.put_if_match("s", b"2", Some(&tag)).await.unwrap(),
+        "another object's tag"
+    );
+    let (_, t1) = s3.get("s").await.unwrap().unwrap();
+    assert!(s3.put_if_match("s", b"2", Some(&t1)).await.unwrap());
+    assert!(
+        !s3.put_if_match("s", b"3", Some(&t1)).await.unwrap(),
+        "stale tag"
+    );
+    assert_eq!(s3.get("s").await.unwrap().unwrap().0, b"2");
+    assert_eq!(s3.list("a/").await.unwrap(), ["a/b"]);
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[tokio::test]
+#[ignore = "needs the moto server (.ci/test)"]
+async fn same_objects_and_rows_as_the_local_directory() {
+    let text = std::fs::read_to_string(repo().join("events/sink-kafka-batch.json")).unwrap();
+    let event: KafkaEvent = serde_json::from_str(&text).unwrap();
+    let config = SinkConfig {
+        prefix: "lake/bars".into(),
+        layout: Layout::Year,
+        known_symbols: None,
+    };
+    let enc = Parquet { ingest_time_ms: 1 };
+    let c = client();
+    let s3 = S3::new(c.clone(), bucket(&c, "lake").await);
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalDir::new(dir.path());
+    let a = handle(&event, &s3, &enc, &config).await.unwrap();
+    let b = handle(&event, &local, &enc, &config).await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.rows_written, 50);
+    let keys = s3.list("lake/").await.unwrap();
+    assert_eq!(keys, local.list("lake/").await.unwrap());
+    for key in keys.iter().filter(|k| k.ends_with(".parquet")) {
+        let (x, _) = s3.get(key).await.unwrap().unwrap();
+        let (y, _) = local.get(key).await.unwrap().unwrap();
+        assert_eq!(
+            parquet_file::rows(&x).unwrap(),
+            parquet_file::rows(&y).unwrap(),
+            "{key}"
+        );
+    }
+    // Delivered again through S3: nothing new.
+    let again = handle(&event, &s3, &enc, &config).await.unwrap();
+    assert_eq!((again.already_stored, again.objects_written), (50, 0));
+}

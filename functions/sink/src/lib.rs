@@ -14,13 +14,13 @@
 //! - [`handler`]: one invocation (an event in, a [`handler::Summary`] out), and [`metrics`],
 //!   that summary in CloudWatch's embedded metric format.
 //!
-//! Still to come (see the sink issue): the Lambda `main` that builds the S3 client, calls
-//! [`handler::handle`] and logs the summary.
+//! The Lambda binary (`src/main.rs`, settings in [`config`]) only wires these together.
 //!
 //! [`Encoder`]: encode::Encoder
 #![deny(missing_docs)]
 
 pub mod commit;
+pub mod config;
 pub mod encode;
 pub mod handler;
 pub mod layout;

@@ -1,0 +1,131 @@
+//! The sink's settings, read once from the environment at start-up and validated there, so a
+//! misconfigured function fails its first cold start with a clear message instead of
+//! misplacing data.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `SINK_BUCKET` | bucket of the lake (required) | — |
+//! | `SINK_PREFIX` | key prefix of the bars table | `lake/bars` |
+//! | `SINK_LAYOUT` | partition folders: `year` or `month` | `year` |
+//! | `METRICS_NAMESPACE` | CloudWatch namespace of the metrics | `StockStream` |
+
+use crate::handler::SinkConfig;
+use crate::layout::Layout;
+
+/// Everything the Lambda needs besides its clients.
+#[derive(Debug, Clone)]
+pub struct LambdaConfig {
+    /// Bucket of the lake.
+    pub bucket: String,
+    /// Table layout and prefix.
+    pub sink: SinkConfig,
+    /// CloudWatch namespace.
+    pub metrics_namespace: String,
+}
+
+/// A setting that is missing or wrong, named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl LambdaConfig {
+    /// Reads the settings through `get` (the process environment in `main`).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bucket = get("SINK_BUCKET")
+            .filter(|b| !b.trim().is_empty())
+            .ok_or(ConfigError {
+                variable: "SINK_BUCKET",
+                problem: "is not set; name the lake's bucket".into(),
+            })?;
+        if bucket.contains('/') || bucket.contains(' ') {
+            return Err(ConfigError {
+                variable: "SINK_BUCKET",
+                problem: format!("{bucket:?} is not a bucket name (no slashes or spaces; put paths in SINK_PREFIX)"),
+            });
+        }
+        let prefix = get("SINK_PREFIX").unwrap_or_else(|| "lake/bars".into());
+        let prefix = prefix.trim_matches('/').to_string();
+        if prefix.is_empty() {
+            return Err(ConfigError {
+                variable: "SINK_PREFIX",
+                problem: "is empty; the table needs its own prefix".into(),
+            });
+        }
+        let layout = match get("SINK_LAYOUT").as_deref().unwrap_or("year") {
+            "year" => Layout::Year,
+            "month" => Layout::Month,
+            other => {
+                return Err(ConfigError {
+                    variable: "SINK_LAYOUT",
+                    problem: format!("{other:?} is not year or month"),
+                })
+            }
+        };
+        Ok(LambdaConfig {
+            bucket,
+            sink: SinkConfig {
+                prefix,
+                layout,
+                known_symbols: None,
+            },
+            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "StockStream".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = LambdaConfig::from_env(env(&[("SINK_BUCKET", "lake-bucket")])).unwrap();
+        assert_eq!(
+            (c.bucket.as_str(), c.sink.prefix.as_str()),
+            ("lake-bucket", "lake/bars")
+        );
+        assert_eq!(c.sink.layout, Layout::Year);
+        assert_eq!(c.metrics_namespace, "StockStream");
+        let c = LambdaConfig::from_env(env(&[
+            ("SINK_BUCKET", "b"),
+            ("SINK_PREFIX", "/x/y/"),
+            ("SINK_LAYOUT", "month"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.sink.prefix.as_str(), c.sink.layout),
+            ("x/y", Layout::Month)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let e = LambdaConfig::from_env(env(&[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "SINK_BUCKET: is not set; name the lake's bucket"
+        );
+        let e = LambdaConfig::from_env(env(&[("SINK_BUCKET", "b/c")])).unwrap_err();
+        assert_eq!(e.variable, "SINK_BUCKET");
+        let e = LambdaConfig::from_env(env(&[("SINK_BUCKET", "b"), ("SINK_LAYOUT", "day")]))
+            .unwrap_err();
+        assert_eq!(e.to_string(), "SINK_LAYOUT: \"day\" is not year or month");
+        let e =
+            LambdaConfig::from_env(env(&[("SINK_BUCKET", "b"), ("SINK_PREFIX", "/")])).unwrap_err();
+        assert_eq!(e.variable, "SINK_PREFIX");
+    }
+}

@@ -1,0 +1,58 @@
+//! The sink Lambda: wiring only. Reads its settings once, builds the S3 client once, and
+//! hands every Kafka trigger event to [`stockstream_sink::handler::handle`]. One JSON log
+//! line per invocation carries the summary and CloudWatch metrics (embedded metric format).
+//! An error fails the invocation, so Lambda retries the batch; bad records never do.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use stockstream_core::kafka_event::KafkaEvent;
+use stockstream_sink::config::LambdaConfig;
+use stockstream_sink::handler::{handle, Summary};
+use stockstream_sink::metrics::emf_line;
+use stockstream_sink::parquet_file::Parquet;
+use stockstream_sink::s3::S3;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        eprintln!(
+            "sink: AWS_LAMBDA_RUNTIME_API is not set, so this is not running inside AWS Lambda. \
+             Deploy it with the SAM template, or invoke it locally with `cargo lambda watch`."
+        );
+        std::process::exit(2);
+    }
+    let config = match LambdaConfig::from_env(|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sink: bad configuration: {e}");
+            std::process::exit(2);
+        }
+    };
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3_conf = aws_sdk_s3::config::Builder::from(&aws)
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
+        .build();
+    let store = S3::new(
+        aws_sdk_s3::Client::from_conf(s3_conf),
+        config.bucket.clone(),
+    );
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "sink".into());
+    let (store, config, function) = (&store, &config, &function);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<KafkaEvent>| async move {
+        let encoder = Parquet { ingest_time_ms: now_ms() };
+        let summary: Summary = handle(&event.payload, store, &encoder, &config.sink).await?;
+        println!(
+            "{}",
+            serde_json::json!({"level": "info", "message": "batch stored", "request_id": event.context.request_id, "summary": summary})
+        );
+        println!("{}", emf_line(&summary, &config.metrics_namespace, function, now_ms()));
+        Ok::<Summary, lambda_runtime::Error>(summary)
+    }))
+    .await
+}

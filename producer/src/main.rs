@@ -14,7 +14,6 @@ use clap::Parser;
 use cli::{Cli, Command, GenOrder};
 use produce::RunError;
 use std::fs::File;
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -77,17 +76,13 @@ fn run_generate(a: &cli::GenerateArgs) -> anyhow::Result<()> {
             GenOrder::BySymbol => Order::BySymbol,
         },
     };
-    let rows = if a.output.as_os_str() == "-" {
-        let out = std::io::stdout().lock();
-        generate::write_csv(&config, out)?
+    if a.output.as_os_str() == "-" {
+        generate::write_csv(&config, std::io::stdout().lock())?;
     } else {
         let f =
             File::create(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
-        let rows = generate::write_csv(&config, &f)?;
-        (&f).flush()?;
+        let rows = generate::write_csv(&config, f)?;
         eprintln!("wrote {rows} rows to {}", a.output.display());
-        rows
-    };
-    let _ = rows;
+    }
     Ok(())
 }

@@ -91,16 +91,69 @@ impl<'de> Deserialize<'de> for HeaderByte {
 }
 
 impl<'de> Deserialize<'de> for Headers {
+    /// Streams the `[{name: [bytes…]}, …]` list straight into pairs: a 10,000-record
+    /// event has 20,000 headers, so no intermediate maps or vectors.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let list: Vec<BTreeMap<String, Vec<HeaderByte>>> = Vec::deserialize(d)?;
-        Ok(Headers(
-            list.into_iter()
-                .flat_map(|m| {
-                    m.into_iter()
-                        .map(|(k, v)| (k, v.into_iter().map(|b| b.0).collect()))
-                })
-                .collect(),
-        ))
+        struct ByteList;
+        impl<'de> de::DeserializeSeed<'de> for ByteList {
+            type Value = Vec<u8>;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<u8>, D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> de::Visitor<'de> for ByteList {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of header bytes")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(16));
+                while let Some(HeaderByte(b)) = seq.next_element()? {
+                    out.push(b);
+                }
+                Ok(out)
+            }
+        }
+        struct Pairs;
+        impl<'de> de::Visitor<'de> for Pairs {
+            type Value = Vec<(String, Vec<u8>)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of single-entry header maps")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(2));
+                while let Some(OneMap(pairs)) = seq.next_element()? {
+                    out.extend(pairs);
+                }
+                Ok(out)
+            }
+        }
+        /// One `{name: [bytes…]}` map (Lambda writes one entry per map; more are kept, in
+        /// the map's order).
+        struct OneMap(Vec<(String, Vec<u8>)>);
+        impl<'de> Deserialize<'de> for OneMap {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> de::Visitor<'de> for V {
+                    type Value = OneMap;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a header map")
+                    }
+                    fn visit_map<A: de::MapAccess<'de>>(
+                        self,
+                        mut m: A,
+                    ) -> Result<OneMap, A::Error> {
+                        let mut out = Vec::with_capacity(1);
+                        while let Some(k) = m.next_key::<String>()? {
+                            out.push((k, m.next_value_seed(ByteList)?));
+                        }
+                        Ok(OneMap(out))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+        d.deserialize_seq(Pairs).map(Headers)
     }
 }
 

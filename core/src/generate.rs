@@ -110,7 +110,14 @@ impl Walk {
         let close = open * (self.drift + r.normal() * self.vol).exp();
         let high = open.max(close) * (1.0 + r.unit() * self.vol);
         let low = open.min(close) * (1.0 - r.unit() * self.vol * 0.9);
-        let volume = (self.base_volume * (0.5 + r.unit())).round();
+        // About one day in 150 is a news day with 3–8× the usual volume, as real volume
+        // series have (and as the volume-anomaly insight needs to find something).
+        let news = if r.unit() < 1.0 / 150.0 {
+            3.0 + 5.0 * r.unit()
+        } else {
+            1.0
+        };
+        let volume = (self.base_volume * (0.5 + r.unit()) * news).round();
         self.close = close;
         use std::fmt::Write as _;
         line.clear();

@@ -23,6 +23,7 @@
 pub mod date;
 pub mod generate;
 pub mod ingest;
+pub mod insights;
 pub mod kafka_event;
 pub mod layout;
 pub mod lines;
@@ -30,6 +31,7 @@ pub mod message;
 pub mod reader;
 pub mod record;
 pub mod reject;
+pub mod report;
 pub mod symbols;
 pub mod validate;
 

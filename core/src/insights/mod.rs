@@ -1,0 +1,456 @@
+//! The insight library: named insights, each one SQL text that Athena (Trino), DataFusion and
+//! DuckDB run the same way (the rules are in the SQL files' style: explicit frames, no integer
+//! division, `NULLS LAST`, …), and the one safe way to give them parameters.
+//!
+//! The SQL texts carry named markers (`:from`, `:to`, `:scan_from`, `:year_from`,
+//! `:year_to`, `:symbol_filter`), only in WHERE clauses because Athena allows parameters
+//! nowhere else. [`bind`] turns them into positional placeholders (`?` for Athena and DuckDB,
+//! `$n` for DataFusion) and returns the values to bind, so user input never becomes SQL
+//! text: symbols and dates are checked by [`Params::new`] and then only ever bound.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Calendar days of data read before the report window: enough for a 200-trading-day moving
+/// average and a one-year return at the window's first day.
+pub const LOOKBACK_DAYS: i64 = 400;
+
+/// Most symbols one report may name (Athena's console allows 25 parameters in all; the API
+/// more, but a report of more symbols is unreadable anyway).
+pub const MAX_SYMBOLS: usize = 20;
+
+/// One named insight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insight {
+    /// Stable name (`period_returns`), also the CSV file name.
+    pub name: &'static str,
+    /// Title for the report.
+    pub title: &'static str,
+    /// One sentence for the report.
+    pub description: &'static str,
+    /// Output columns, in order.
+    pub columns: Vec<&'static str>,
+    /// The SQL text with named markers.
+    pub sql: &'static str,
+}
+
+const SOURCES: [&str; 8] = [
+    include_str!("sql/latest_close.sql"),
+    include_str!("sql/period_returns.sql"),
+    include_str!("sql/top_movers.sql"),
+    include_str!("sql/volatility.sql"),
+    include_str!("sql/moving_averages.sql"),
+    include_str!("sql/volume_anomalies.sql"),
+    include_str!("sql/max_drawdown.sql"),
+    include_str!("sql/correlation.sql"),
+];
+
+/// Every insight, in report order.
+pub fn all() -> Vec<Insight> {
+    SOURCES
+        .iter()
+        .map(|sql| parse(sql).unwrap_or_else(|e| panic!("bundled insight SQL: {e}")))
+        .collect()
+}
+
+/// The insight called `name`.
+pub fn by_name(name: &str) -> Option<Insight> {
+    all().into_iter().find(|i| i.name == name)
+}
+
+/// Reads the `-- key: value` header of an insight's SQL text.
+pub fn parse(sql: &'static str) -> Result<Insight, String> {
+    let get = |key: &str| -> Result<&'static str, String> {
+        sql.lines()
+            .take_while(|l| l.starts_with("--"))
+            .find_map(|l| {
+                l.trim_start_matches('-')
+                    .trim()
+                    .strip_prefix(key)
+                    .and_then(|r| r.strip_prefix(':'))
+            })
+            .map(str::trim)
+            .ok_or_else(|| format!("header lacks `-- {key}:`"))
+    };
+    let name = get("name")?;
+    let title = get("title")?;
+    let description = get("description")?;
+    let columns = get("columns")?.split(',').map(str::trim).collect();
+    Ok(Insight {
+        name,
+        title,
+        description,
+        columns,
+        sql,
+    })
+}
+
+/// What a report covers, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Params {
+    /// First day of the report window.
+    pub from: NaiveDate,
+    /// Last day of the report window.
+    pub to: NaiveDate,
+    /// Symbols to report on; empty means every symbol in the lake.
+    pub symbols: Vec<String>,
+}
+
+/// A parameter that cannot be used, with what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    /// `from` after `to`.
+    #[error("the window starts {from} after it ends {to}")]
+    Reversed {
+        /// Start given.
+        from: NaiveDate,
+        /// End given.
+        to: NaiveDate,
+    },
+    /// A date that is not `YYYY-MM-DD`.
+    #[error("{which} date {text:?} is not a date (YYYY-MM-DD)")]
+    BadDate {
+        /// `from` or `to`.
+        which: &'static str,
+        /// As given.
+        text: String,
+    },
+    /// A symbol with characters no ticker has (quotes, spaces, semicolons, …).
+    #[error("symbol {0:?} is not a ticker (1–20 of A–Z, a–z, 0–9, ^ . _ = -)")]
+    BadSymbol(String),
+    /// A symbol the lake does not hold.
+    #[error("symbol {symbol:?} is not in the lake (known: {known})")]
+    UnknownSymbol {
+        /// As given.
+        symbol: String,
+        /// Some known symbols, for the message.
+        known: String,
+    },
+    /// Too many symbols.
+    #[error("{0} symbols given; at most {MAX_SYMBOLS}")]
+    TooMany(usize),
+}
+
+/// True for the characters tickers use (`^HSI`, `BRK.B`, `000001.SS`, `EURUSD=X`).
+fn is_ticker(s: &str) -> bool {
+    (1..=20).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"^._=-".contains(&b))
+}
+
+impl Params {
+    /// Checks a report window and symbol list. `known`, when given, is the lake's symbols;
+    /// a symbol outside it is an error rather than an empty report.
+    pub fn new(
+        from: NaiveDate,
+        to: NaiveDate,
+        symbols: Vec<String>,
+        known: Option<&[String]>,
+    ) -> Result<Params, ParamError> {
+        if from > to {
+            return Err(ParamError::Reversed { from, to });
+        }
+        if symbols.len() > MAX_SYMBOLS {
+            return Err(ParamError::TooMany(symbols.len()));
+        }
+        let mut out: Vec<String> = vec![];
+        for s in symbols {
+            if !is_ticker(&s) {
+                return Err(ParamError::BadSymbol(s));
+            }
+            if let Some(known) = known {
+                if !known.contains(&s) {
+                    let mut list = known
+                        .iter()
+                        .take(10)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if known.len() > 10 {
+                        list.push_str(", …");
+                    }
+                    return Err(ParamError::UnknownSymbol {
+                        symbol: s,
+                        known: list,
+                    });
+                }
+            }
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        Ok(Params {
+            from,
+            to,
+            symbols: out,
+        })
+    }
+
+    /// Parses `YYYY-MM-DD` for `which` (`from`/`to`).
+    pub fn date(which: &'static str, text: &str) -> Result<NaiveDate, ParamError> {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| ParamError::BadDate {
+            which,
+            text: text.to_string(),
+        })
+    }
+
+    /// First day of data the insights read.
+    pub fn scan_from(&self) -> NaiveDate {
+        self.from - Duration::days(LOOKBACK_DAYS)
+    }
+}
+
+/// Placeholder style of the engine that runs the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholders {
+    /// `?`, bound by position: Athena (execution parameters) and DuckDB.
+    Question,
+    /// `$1`, `$2`, …: DataFusion.
+    Dollar,
+}
+
+/// SQL text with positional placeholders and the values to bind, all strings (dates are
+/// `CAST(? AS DATE)` in the SQL, the partition column is a string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    /// The SQL text.
+    pub sql: String,
+    /// One value per placeholder, in order.
+    pub values: Vec<String>,
+}
+
+/// A marker the SQL text uses that [`bind`] does not know: a bug in an insight file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownMarker(pub String);
+
+impl fmt::Display for UnknownMarker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown SQL parameter marker :{}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownMarker {}
+
+/// Replaces the named markers of `sql` by placeholders and collects their values. Quoted
+/// strings, quoted identifiers, comments and `::` casts are copied untouched.
+pub fn bind(sql: &str, params: &Params, style: Placeholders) -> Result<Bound, UnknownMarker> {
+    let scan_from = params.scan_from();
+    let value = |name: &str| -> Option<String> {
+        Some(match name {
+            "from" => params.from.to_string(),
+            "to" => params.to.to_string(),
+            "scan_from" => scan_from.to_string(),
+            "year_from" => scan_from.year().to_string(),
+            "year_to" => params.to.year().to_string(),
+            _ => return None,
+        })
+    };
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut values = vec![];
+    let placeholder = |out: &mut String, v: String, values: &mut Vec<String>| {
+        values.push(v);
+        match style {
+            Placeholders::Question => out.push('?'),
+            Placeholders::Dollar => {
+                out.push('$');
+                out.push_str(&values.len().to_string());
+            }
+        }
+    };
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == q {
+                        if b.get(i + 1) == Some(&q) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b':' if b.get(i + 1) == Some(&b':') => i += 2,
+            b':' if b
+                .get(i + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') =>
+            {
+                let start = i + 1;
+                let mut end = start;
+                while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_') {
+                    end += 1;
+                }
+                let name = &sql[start..end];
+                out.push_str(&sql[copied..i]);
+                if name == "symbol_filter" {
+                    if params.symbols.is_empty() {
+                        out.push_str("TRUE");
+                    } else {
+                        out.push_str("symbol IN (");
+                        for (k, s) in params.symbols.iter().enumerate() {
+                            if k > 0 {
+                                out.push_str(", ");
+                            }
+                            placeholder(&mut out, s.clone(), &mut values);
+                        }
+                        out.push(')');
+                    }
+                } else {
+                    let v = value(name).ok_or_else(|| UnknownMarker(name.to_string()))?;
+                    placeholder(&mut out, v, &mut values);
+                }
+                i = end;
+                copied = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[copied.min(sql.len())..]);
+    Ok(Bound { sql: out, values })
+}
+
+/// A bound value as Athena's `ExecutionParameters` wants it: SQL literal text, strings in
+/// single quotes with quotes doubled.
+pub fn athena_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn params(symbols: &[&str]) -> Params {
+        Params::new(
+            d("2021-01-01"),
+            d("2021-06-30"),
+            symbols.iter().map(|s| s.to_string()).collect(),
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_bundled_insight_has_a_header_and_binds() {
+        let all = all();
+        assert_eq!(all.len(), 8);
+        let mut names: Vec<_> = all.iter().map(|i| i.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 8, "names are unique");
+        for i in &all {
+            assert!(!i.columns.is_empty() && !i.title.is_empty(), "{}", i.name);
+            let b = bind(i.sql, &params(&["HSI", "N225"]), Placeholders::Dollar).unwrap();
+            assert!(!b.sql.contains(":from") && !b.sql.contains(":symbol_filter"));
+            let n = b.sql.matches('$').count();
+            assert_eq!(n, b.values.len(), "{}", i.name);
+            assert!(b.sql.contains(&format!("${n}")));
+            assert!(!i.sql.trim_end().ends_with(';'), "{}", i.name);
+        }
+    }
+
+    #[test]
+    fn binding_numbers_placeholders_and_skips_strings_and_comments() {
+        let sql = "SELECT ':to', \"a:b\" -- :from\n/* :to */ FROM t WHERE x = :from AND y::int > 0 AND :symbol_filter AND z <= :to";
+        let b = bind(sql, &params(&["A", "B"]), Placeholders::Dollar).unwrap();
+        assert_eq!(
+            b.sql,
+            "SELECT ':to', \"a:b\" -- :from\n/* :to */ FROM t WHERE x = $1 AND y::int > 0 AND symbol IN ($2, $3) AND z <= $4"
+        );
+        assert_eq!(b.values, ["2021-01-01", "A", "B", "2021-06-30"]);
+        let q = bind(sql, &params(&[]), Placeholders::Question).unwrap();
+        assert!(q.sql.ends_with("x = ? AND y::int > 0 AND TRUE AND z <= ?"));
+        assert_eq!(q.values, ["2021-01-01", "2021-06-30"]);
+    }
+
+    #[test]
+    fn scan_window_and_partition_years_cover_the_lookback() {
+        let p = params(&[]);
+        let b = bind(
+            "WHERE year BETWEEN :year_from AND :year_to AND d >= :scan_from",
+            &p,
+            Placeholders::Question,
+        )
+        .unwrap();
+        assert_eq!(b.values, ["2019", "2021", "2019-11-28"]);
+    }
+
+    #[test]
+    fn unknown_markers_are_bugs_not_text() {
+        assert_eq!(
+            bind("WHERE a = :nope", &params(&[]), Placeholders::Question),
+            Err(UnknownMarker("nope".into()))
+        );
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_with_a_reason() {
+        let known = vec!["HSI".to_string(), "N225".to_string()];
+        let e = Params::new(d("2021-02-01"), d("2021-01-01"), vec![], None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the window starts 2021-02-01 after it ends 2021-01-01"
+        );
+        for evil in [
+            "HSI' OR '1'='1",
+            "HSI; DROP TABLE bars",
+            "a b",
+            "",
+            "x\u{2019}",
+            "HSI)--",
+        ] {
+            let e = Params::new(d("2021-01-01"), d("2021-02-01"), vec![evil.into()], None);
+            assert_eq!(e, Err(ParamError::BadSymbol(evil.into())), "{evil:?}");
+        }
+        let e = Params::new(
+            d("2021-01-01"),
+            d("2021-02-01"),
+            vec!["IXIC".into()],
+            Some(&known),
+        );
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "symbol \"IXIC\" is not in the lake (known: HSI, N225)"
+        );
+        let many = (0..21).map(|i| format!("S{i}")).collect();
+        assert_eq!(
+            Params::new(d("2021-01-01"), d("2021-02-01"), many, None),
+            Err(ParamError::TooMany(21))
+        );
+        assert!(matches!(
+            Params::date("from", "2021-13-01"),
+            Err(ParamError::BadDate { which: "from", .. })
+        ));
+        assert_eq!(athena_literal("O'Neil"), "'O''Neil'");
+        let ok = Params::new(
+            d("2021-01-01"),
+            d("2021-01-01"),
+            vec!["^HSI".into(), "^HSI".into()],
+            None,
+        )
+        .unwrap();
+        assert_eq!(ok.symbols, ["^HSI"], "duplicates dropped");
+    }
+}

@@ -1,0 +1,64 @@
+-- name: correlation
+-- title: Return correlation
+-- description: Pearson correlation of daily log returns for each pair of symbols over the trading days in the report window that both traded, for pairs with at least 20 such days.
+-- columns: symbol_a, symbol_b, n_days, correlation
+WITH base AS (
+    -- One row per (symbol, trade_date): a replayed CSV leaves several Kafka records of the
+    -- same bar: keep the latest (ts, then kafka_timestamp, then partition and offset).
+    SELECT symbol, trade_date, close, price, volume
+    FROM (
+        SELECT
+            symbol,
+            trade_date,
+            close,
+            coalesce(adj_close, close) AS price,
+            volume,
+            ROW_NUMBER() OVER (
+                PARTITION BY symbol, trade_date
+                ORDER BY ts DESC NULLS LAST, kafka_timestamp DESC NULLS LAST,
+                         kafka_partition DESC NULLS LAST, kafka_offset DESC NULLS LAST
+            ) AS rn
+        FROM bars
+        WHERE year BETWEEN :year_from AND :year_to
+          AND trade_date >= CAST(:scan_from AS DATE)
+          AND trade_date <= CAST(:to AS DATE)
+          AND :symbol_filter
+    ) AS ranked
+    WHERE rn = 1
+),
+returns AS (
+    SELECT
+        symbol,
+        trade_date,
+        CASE WHEN prev_price > 0 AND price > 0 THEN ln(price / prev_price) END AS r
+    FROM (
+        SELECT
+            symbol, trade_date, price,
+            LAG(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST) AS prev_price
+        FROM base
+    ) AS with_prev
+),
+in_window AS (
+    SELECT symbol, trade_date, r
+    FROM returns
+    WHERE trade_date >= CAST(:from AS DATE)
+      AND r IS NOT NULL
+),
+pairs AS (
+    SELECT a.symbol AS symbol_a, b.symbol AS symbol_b, a.r AS r_a, b.r AS r_b
+    FROM in_window AS a
+    JOIN in_window AS b
+      ON b.trade_date = a.trade_date
+     AND a.symbol < b.symbol
+)
+SELECT
+    symbol_a,
+    symbol_b,
+    CAST(count(*) AS BIGINT) AS n_days,
+    CASE
+        WHEN stddev_samp(r_a) > 0 AND stddev_samp(r_b) > 0 THEN corr(r_a, r_b)
+    END AS correlation
+FROM pairs
+GROUP BY symbol_a, symbol_b
+HAVING count(*) >= 20
+ORDER BY symbol_a ASC NULLS LAST, symbol_b ASC NULLS LAST

@@ -1,0 +1,80 @@
+-- name: top_movers
+-- title: Top movers
+-- description: The five symbols that gained most and the five that lost most between their first and last trading day in the report window.
+-- columns: side, rank, symbol, first_date, first_price, last_date, last_price, ret
+WITH base AS (
+    -- One row per (symbol, trade_date): a replayed CSV leaves several Kafka records of the
+    -- same bar: keep the latest (ts, then kafka_timestamp, then partition and offset).
+    SELECT symbol, trade_date, close, price, volume
+    FROM (
+        SELECT
+            symbol,
+            trade_date,
+            close,
+            coalesce(adj_close, close) AS price,
+            volume,
+            ROW_NUMBER() OVER (
+                PARTITION BY symbol, trade_date
+                ORDER BY ts DESC NULLS LAST, kafka_timestamp DESC NULLS LAST,
+                         kafka_partition DESC NULLS LAST, kafka_offset DESC NULLS LAST
+            ) AS rn
+        FROM bars
+        WHERE year BETWEEN :year_from AND :year_to
+          AND trade_date >= CAST(:scan_from AS DATE)
+          AND trade_date <= CAST(:to AS DATE)
+          AND :symbol_filter
+    ) AS ranked
+    WHERE rn = 1
+),
+in_window AS (
+    SELECT
+        symbol, trade_date, price,
+        ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST) AS rn_asc,
+        ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date DESC NULLS LAST) AS rn_desc
+    FROM base
+    WHERE trade_date >= CAST(:from AS DATE)
+),
+ends AS (
+    SELECT
+        symbol,
+        max(CASE WHEN rn_asc = 1 THEN trade_date END) AS first_date,
+        max(CASE WHEN rn_asc = 1 THEN price END) AS first_price,
+        max(CASE WHEN rn_desc = 1 THEN trade_date END) AS last_date,
+        max(CASE WHEN rn_desc = 1 THEN price END) AS last_price
+    FROM in_window
+    GROUP BY symbol
+),
+moves AS (
+    SELECT
+        symbol, first_date, first_price, last_date, last_price,
+        last_price / NULLIF(first_price, 0) - 1 AS ret
+    FROM ends
+    WHERE last_date > first_date
+),
+ranked AS (
+    SELECT
+        'gainer' AS side,
+        ROW_NUMBER() OVER (ORDER BY ret DESC NULLS LAST, symbol ASC NULLS LAST) AS rn,
+        symbol, first_date, first_price, last_date, last_price, ret
+    FROM moves
+    WHERE ret > 0
+    UNION ALL
+    SELECT
+        'loser' AS side,
+        ROW_NUMBER() OVER (ORDER BY ret ASC NULLS LAST, symbol ASC NULLS LAST) AS rn,
+        symbol, first_date, first_price, last_date, last_price, ret
+    FROM moves
+    WHERE ret < 0
+)
+SELECT
+    side,
+    CAST(rn AS BIGINT) AS rank,
+    symbol,
+    first_date,
+    first_price,
+    last_date,
+    last_price,
+    ret
+FROM ranked
+WHERE rn <= 5
+ORDER BY side ASC NULLS LAST, rn ASC NULLS LAST

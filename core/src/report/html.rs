@@ -1,0 +1,960 @@
+//! The report as one self-contained HTML5 page for people: inline CSS and SVG, no script, no
+//! font, image or link from outside, so the file opens offline, from a mail attachment or an
+//! S3 download alike, and prints.
+//!
+//! Layout: a header (window, symbols, engine, time), a summary (what ran, the headline
+//! figures, contents), then one section per insight in suite order with its chart and table.
+//! Charts find their columns by name and are left out, not broken, when a column is missing
+//! or there are no rows; a failed insight shows its error in a red box.
+
+use super::format::{self, escape, Kind};
+use super::palette::{DRAWDOWN, GAIN, LOSS, VOLATILITY};
+use super::svg::{self, Bar, BarChart, Day, Legend, Swatch};
+use super::{number, text, InsightResult, Report};
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+/// Most rows a table shows. Longer results are shortened to the rows that matter, with a
+/// note pointing to the CSV, which has them all: a page of 5,000 rows helps nobody.
+pub(crate) const TABLE_ROWS: usize = 40;
+
+/// Most moving-average charts, one per symbol: more small charts than this are not read.
+pub(crate) const MA_CHARTS: usize = 12;
+
+/// The report as an HTML5 page.
+pub fn to_html(report: &Report) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let window = format!(
+        "{} – {}",
+        format::day(&report.params.from.to_string()),
+        format::day(&report.params.to.to_string())
+    );
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(
+        out,
+        "<title>StockStream insight report · {}</title>",
+        escape(&window)
+    );
+    let _ = writeln!(out, "<style>{CSS}</style>\n</head>\n<body>");
+    masthead(&mut out, report, &window);
+    out.push_str("<main>\n");
+    summary(&mut out, report, &window);
+    for result in &report.insights {
+        section(&mut out, result);
+    }
+    out.push_str("</main>\n");
+    let _ = writeln!(
+        out,
+        "<footer><p>StockStream insight report, {} engine, generated {}. Returns, moving averages, \
+         volatility and drawdowns use the adjusted close where the source gives one. Every \
+         insight's full result is in its own CSV file, named after the insight, and in the JSON \
+         report. For information only; not investment advice.</p></footer>",
+        escape(&report.engine),
+        escape(&format::timestamp(&report.generated_at)),
+    );
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The symbols the report covers: those asked for, else those found in the results.
+fn symbols(report: &Report) -> (Vec<String>, bool) {
+    if !report.params.symbols.is_empty() {
+        return (report.params.symbols.clone(), true);
+    }
+    let mut found = BTreeSet::new();
+    for r in report.insights.iter().filter(|r| r.succeeded()) {
+        if let Some(c) = r.column("symbol") {
+            found.extend(r.rows.iter().filter_map(|row| text(row.get(c))));
+        }
+    }
+    (found.into_iter().collect(), false)
+}
+
+fn masthead(out: &mut String, report: &Report, window: &str) {
+    let (symbols, asked) = symbols(report);
+    let symbols_text = if asked {
+        symbols.join(", ")
+    } else if symbols.is_empty() {
+        "All in the lake".to_string()
+    } else {
+        format!("All in the lake ({} found)", symbols.len())
+    };
+    let _ = write!(
+        out,
+        r#"<header class="masthead"><div class="wrap">
+<p class="brand">StockStream</p>
+<h1>Market insight report</h1>
+<dl class="facts">
+<div><dt>Window</dt><dd>{}</dd></div>
+<div class="symbols"><dt>Symbols</dt><dd>{}</dd></div>
+<div><dt>Engine</dt><dd>{}</dd></div>
+<div><dt>Generated</dt><dd><time datetime="{}">{}</time></dd></div>
+</dl>
+</div></header>
+"#,
+        escape(window),
+        escape(&symbols_text),
+        escape(&report.engine),
+        escape(&report.generated_at),
+        escape(&format::timestamp(&report.generated_at)),
+    );
+}
+
+/// The `id` of an insight's section: its name with anything but `[A-Za-z0-9_-]` replaced.
+fn anchor(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("insight-{safe}")
+}
+
+/// Rows of `result` as (symbol, value of `column`), skipping nulls.
+fn by_symbol(result: &InsightResult, column: &str) -> Vec<(String, f64)> {
+    let (Some(s), Some(v)) = (result.column("symbol"), result.column(column)) else {
+        return vec![];
+    };
+    result
+        .rows
+        .iter()
+        .filter_map(|row| Some((text(row.get(s))?, number(row.get(v))?)))
+        .collect()
+}
+
+/// The report's insight called `name`, when it ran.
+fn ran<'a>(report: &'a Report, name: &str) -> Option<&'a InsightResult> {
+    report.insight(name).filter(|r| r.succeeded())
+}
+
+fn summary(out: &mut String, report: &Report, window: &str) {
+    let total = report.insights.len();
+    let failed: Vec<&InsightResult> = report.insights.iter().filter(|r| !r.succeeded()).collect();
+    let (symbols, _) = symbols(report);
+    out.push_str("<section class=\"panel summary\" aria-label=\"Summary\">\n<h2>Summary</h2>\n");
+    let _ = write!(
+        out,
+        "<p class=\"lead\">{} symbol{} over {}. {} of {} insights ran",
+        symbols.len(),
+        if symbols.len() == 1 { "" } else { "s" },
+        escape(window),
+        total - failed.len(),
+        total
+    );
+    if failed.is_empty() {
+        out.push_str(".</p>\n");
+    } else {
+        let names: Vec<String> = failed.iter().map(|r| escape(&r.title)).collect();
+        let _ = writeln!(
+            out,
+            "; <strong class=\"neg\">{} failed</strong> ({}), shown in red below.</p>",
+            failed.len(),
+            names.join(", ")
+        );
+    }
+
+    out.push_str("<div class=\"cards\">\n");
+    let card = |out: &mut String, key: &str, value: &str, class: &str, sub: &str| {
+        let _ = writeln!(
+            out,
+            "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v {class}\">{value}</div><div class=\"s\">{sub}</div></div>",
+            escape(key)
+        );
+    };
+    let status_class = if failed.is_empty() { "" } else { "neg" };
+    card(
+        out,
+        "Insights",
+        &format!("{} of {}", total - failed.len(), total),
+        status_class,
+        &if failed.is_empty() {
+            "all ran".to_string()
+        } else {
+            format!("{} failed", failed.len())
+        },
+    );
+    if let Some(r) = ran(report, "top_movers") {
+        let moves = by_symbol(r, "ret");
+        let best = moves
+            .iter()
+            .filter(|m| m.1 > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let worst = moves
+            .iter()
+            .filter(|m| m.1 < 0.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((s, v)) = best {
+            card(
+                out,
+                "Top gainer",
+                &escape(s),
+                "",
+                &format!(
+                    "<span class=\"pos\">{}</span> return",
+                    format::signed_percent(*v)
+                ),
+            );
+        }
+        if let Some((s, v)) = worst {
+            card(
+                out,
+                "Top loser",
+                &escape(s),
+                "",
+                &format!(
+                    "<span class=\"neg\">{}</span> return",
+                    format::signed_percent(*v)
+                ),
+            );
+        }
+    }
+    if let Some(r) = ran(report, "volatility") {
+        let vols = by_symbol(r, "annual_vol");
+        if let Some((s, v)) = vols.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+            card(
+                out,
+                "Most volatile",
+                &escape(s),
+                "",
+                &format!("{} annualised", format::percent(*v)),
+            );
+        }
+    }
+    if let Some(r) = ran(report, "max_drawdown") {
+        let falls = by_symbol(r, "max_drawdown");
+        if let Some((s, v)) = falls
+            .iter()
+            .filter(|f| f.1 < 0.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        {
+            card(
+                out,
+                "Max drawdown",
+                &escape(s),
+                "",
+                &format!(
+                    "<span class=\"neg\">{}</span> from peak",
+                    format::percent(*v)
+                ),
+            );
+        }
+    }
+    if let Some(r) = ran(report, "moving_averages") {
+        if let Some(sig) = r.column("signal") {
+            let signals: Vec<String> = r.rows.iter().filter_map(|row| text(row.get(sig))).collect();
+            let golden = signals.iter().filter(|s| *s == "golden_cross").count();
+            let death = signals.iter().filter(|s| *s == "death_cross").count();
+            card(
+                out,
+                "MA crosses",
+                &format!("{golden} <span class=\"unit\">golden</span> {death} <span class=\"unit\">death</span>"),
+                "",
+                "50- vs 200-day MA",
+            );
+        }
+    }
+    if let Some(r) = ran(report, "volume_anomalies") {
+        let n = r.rows.len();
+        card(
+            out,
+            "Unusual volume",
+            &format::whole(n as f64),
+            "",
+            if n == 1 {
+                "day at 3σ or more"
+            } else {
+                "days at 3σ or more"
+            },
+        );
+    }
+    out.push_str("</div>\n");
+
+    out.push_str("<nav class=\"contents\" aria-label=\"Contents\">\n");
+    for r in &report.insights {
+        let chip = if !r.succeeded() {
+            "<span class=\"chip bad\">failed</span>".to_string()
+        } else {
+            format!("<span class=\"chip\">{}</span>", rows_text(r.rows.len()))
+        };
+        let _ = writeln!(
+            out,
+            "<a href=\"#{}\">{} {chip}</a>",
+            escape(&anchor(&r.name)),
+            escape(&r.title)
+        );
+    }
+    out.push_str("</nav>\n</section>\n");
+}
+
+fn rows_text(n: usize) -> String {
+    match n {
+        0 => "no rows".to_string(),
+        1 => "1 row".to_string(),
+        n => format!("{} rows", format::whole(n as f64)),
+    }
+}
+
+fn elapsed_text(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+fn section(out: &mut String, r: &InsightResult) {
+    let failed = !r.succeeded();
+    let _ = writeln!(
+        out,
+        "<section class=\"panel insight{}\" id=\"{}\">",
+        if failed { " failed" } else { "" },
+        escape(&anchor(&r.name))
+    );
+    let meta = if failed {
+        format!(
+            "<span class=\"chip bad\">failed</span> after {}",
+            elapsed_text(r.elapsed_ms)
+        )
+    } else {
+        format!(
+            "{} · {} · <code>{}</code>",
+            rows_text(r.rows.len()),
+            elapsed_text(r.elapsed_ms),
+            escape(&r.csv_file_name())
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"section-head\"><h2>{}</h2><p class=\"meta\">{meta}</p></div>\n<p class=\"description\">{}</p>",
+        escape(&r.title),
+        escape(&r.description)
+    );
+    if let Some(error) = &r.error {
+        let _ = writeln!(
+            out,
+            "<div class=\"failed-box\" role=\"alert\"><p class=\"failed-title\">Failed: this insight did not run, so this report has no results for it.</p><pre class=\"error\">{}</pre></div>",
+            escape(error)
+        );
+    } else if r.rows.is_empty() {
+        out.push_str("<p class=\"empty\">No rows: nothing in this window met this insight's conditions.</p>\n");
+    } else {
+        charts(out, r);
+        table(out, r);
+    }
+    out.push_str("</section>\n");
+}
+
+/// The chart (or charts) of an insight that has one.
+fn charts(out: &mut String, r: &InsightResult) {
+    let single = match r.name.as_str() {
+        "top_movers" => top_movers_chart(r),
+        "volatility" => volatility_chart(r),
+        "max_drawdown" => drawdown_chart(r),
+        "moving_averages" => {
+            moving_average_charts(out, r);
+            None
+        }
+        _ => None,
+    };
+    if let Some(svg) = single {
+        let _ = writeln!(out, "<figure class=\"chart-card\">{svg}</figure>");
+    }
+}
+
+fn top_movers_chart(r: &InsightResult) -> Option<String> {
+    let mut moves = by_symbol(r, "ret");
+    // Largest gain on top down to the largest loss: gainers and losers read as one ranking.
+    moves.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let bars = moves
+        .into_iter()
+        .map(|(label, value)| {
+            let gain = value >= 0.0;
+            Bar {
+                text: format::signed_percent(value),
+                label,
+                value,
+                class: if gain { "gain" } else { "loss" },
+                colour: if gain { GAIN } else { LOSS },
+            }
+        })
+        .collect();
+    svg::bar_chart(&BarChart {
+        insight: &r.name,
+        title: "Return from first to last trading day in the window",
+        bars,
+        legend: vec![
+            Legend {
+                label: "Gainers",
+                colour: GAIN,
+                shape: Swatch::Block,
+            },
+            Legend {
+                label: "Losers",
+                colour: LOSS,
+                shape: Swatch::Block,
+            },
+        ],
+    })
+}
+
+fn volatility_chart(r: &InsightResult) -> Option<String> {
+    let mut vols = by_symbol(r, "annual_vol");
+    vols.sort_by(|a, b| b.1.total_cmp(&a.1));
+    svg::bar_chart(&BarChart {
+        insight: &r.name,
+        title: "Annualised volatility of daily log returns",
+        bars: vols
+            .into_iter()
+            .map(|(label, value)| Bar {
+                text: format::percent(value),
+                label,
+                value,
+                class: "volatility",
+                colour: VOLATILITY,
+            })
+            .collect(),
+        legend: vec![],
+    })
+}
+
+fn drawdown_chart(r: &InsightResult) -> Option<String> {
+    let mut falls = by_symbol(r, "max_drawdown");
+    falls.sort_by(|a, b| a.1.total_cmp(&b.1));
+    svg::bar_chart(&BarChart {
+        insight: &r.name,
+        title: "Largest fall from a running peak within the window",
+        bars: falls
+            .into_iter()
+            .map(|(label, value)| Bar {
+                text: format::percent(value),
+                label,
+                value,
+                class: "drawdown",
+                colour: DRAWDOWN,
+            })
+            .collect(),
+        legend: vec![],
+    })
+}
+
+/// One small chart per symbol, in the order the symbols first appear, at most [`MA_CHARTS`].
+fn moving_average_charts(out: &mut String, r: &InsightResult) {
+    let (Some(sym), Some(date)) = (r.column("symbol"), r.column("trade_date")) else {
+        return;
+    };
+    let (price, ma50, ma200, signal) = (
+        r.column("price"),
+        r.column("ma50"),
+        r.column("ma200"),
+        r.column("signal"),
+    );
+    let get = |row: &[serde_json::Value], c: Option<usize>| c.and_then(|c| number(row.get(c)));
+    let mut order: Vec<String> = vec![];
+    let mut series: std::collections::HashMap<String, Vec<Day>> = Default::default();
+    for row in &r.rows {
+        let (Some(symbol), Some(day)) = (
+            text(row.get(sym)),
+            text(row.get(date)).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        ) else {
+            continue;
+        };
+        let days = series.entry(symbol.clone()).or_insert_with(|| {
+            order.push(symbol);
+            vec![]
+        });
+        days.push(Day {
+            date: day,
+            price: get(row, price),
+            ma50: get(row, ma50),
+            ma200: get(row, ma200),
+            signal: signal.and_then(|c| text(row.get(c))),
+        });
+    }
+    let mut svgs = vec![];
+    for symbol in &order {
+        let days = series
+            .get_mut(symbol)
+            .expect("every ordered symbol has days");
+        days.sort_by_key(|d| d.date);
+        if let Some(svg) = svg::moving_average_chart(&r.name, symbol, days) {
+            svgs.push(svg);
+        }
+    }
+    if svgs.is_empty() {
+        return;
+    }
+    let total = svgs.len();
+    out.push_str("<div class=\"chart-grid\">\n");
+    for svg in svgs.into_iter().take(MA_CHARTS) {
+        let _ = writeln!(out, "<figure class=\"chart-card small\">{svg}</figure>");
+    }
+    out.push_str("</div>\n");
+    if total > MA_CHARTS {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Charts for the first {MA_CHARTS} of {total} symbols; the table and the CSV file <code>{}</code> cover all.</p>",
+            escape(&r.csv_file_name())
+        );
+    }
+}
+
+/// The rows a table shows, in result order, and what they are when not all of them.
+fn shown_rows(r: &InsightResult) -> (Vec<usize>, Option<String>) {
+    let n = r.rows.len();
+    if n <= TABLE_ROWS {
+        return ((0..n).collect(), None);
+    }
+    let strongest = |column: &str| -> Option<Vec<usize>> {
+        let c = r.column(column)?;
+        let mut idx: Vec<(usize, f64)> = (0..n)
+            .filter_map(|i| Some((i, number(r.rows[i].get(c))?.abs())))
+            .collect();
+        idx.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut keep: Vec<usize> = idx.into_iter().take(TABLE_ROWS).map(|(i, _)| i).collect();
+        keep.sort_unstable();
+        Some(keep)
+    };
+    let picked = match r.name.as_str() {
+        "moving_averages" => r.column("symbol").map(|sym| {
+            // Every cross, and each symbol's latest day (its current standing).
+            let mut keep = vec![false; n];
+            let mut last: std::collections::HashMap<String, usize> = Default::default();
+            for (i, row) in r.rows.iter().enumerate() {
+                if let Some(s) = text(row.get(sym)) {
+                    last.insert(s, i);
+                }
+                if r.column("signal")
+                    .is_some_and(|c| text(row.get(c)).is_some())
+                {
+                    keep[i] = true;
+                }
+            }
+            for i in last.into_values() {
+                keep[i] = true;
+            }
+            let mut idx: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+            // Thousands of symbols or crosses would make the short table long again.
+            if idx.len() > 3 * TABLE_ROWS {
+                idx.drain(..idx.len() - 3 * TABLE_ROWS);
+            }
+            (
+                idx,
+                "every golden and death cross and each symbol's latest day".to_string(),
+            )
+        }),
+        "correlation" => strongest("correlation").map(|idx| {
+            let k = idx.len();
+            (
+                idx,
+                format!("the {k} pairs with the strongest correlation, either sign"),
+            )
+        }),
+        "volume_anomalies" => strongest("z").map(|idx| {
+            let k = idx.len();
+            (
+                idx,
+                format!("the {k} days furthest from normal volume (largest |z|)"),
+            )
+        }),
+        _ => None,
+    };
+    let (idx, what) =
+        picked.unwrap_or_else(|| ((0..TABLE_ROWS).collect(), format!("the first {TABLE_ROWS}")));
+    (idx, Some(what))
+}
+
+fn table(out: &mut String, r: &InsightResult) {
+    let kinds: Vec<Kind> = r.columns.iter().map(|c| format::kind(c)).collect();
+    out.push_str("<div class=\"table-wrap\"><table class=\"data\"><thead><tr>");
+    for (c, k) in r.columns.iter().zip(&kinds) {
+        let _ = write!(
+            out,
+            "<th scope=\"col\"{}>{}</th>",
+            if format::is_numeric(*k) {
+                " class=\"num\""
+            } else {
+                ""
+            },
+            escape(&format::label(c))
+        );
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let (rows, shortened) = shown_rows(r);
+    for &i in &rows {
+        out.push_str("<tr>");
+        for (k, (column, kind)) in r.columns.iter().zip(&kinds).enumerate() {
+            cell(out, column, *kind, r.rows[i].get(k));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    if let Some(what) = shortened {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Showing {} of {} rows: {}. The full data is in the CSV file <code>{}</code>.</p>",
+            format::whole(rows.len() as f64),
+            format::whole(r.rows.len() as f64),
+            escape(&what),
+            escape(&r.csv_file_name())
+        );
+    }
+}
+
+/// One table cell, formatted for its column.
+fn cell(out: &mut String, column: &str, kind: Kind, value: Option<&serde_json::Value>) {
+    let numeric = format::is_numeric(kind);
+    let Some(raw) = text(value) else {
+        let _ = write!(
+            out,
+            "<td class=\"null{}\">—</td>",
+            if numeric { " num" } else { "" }
+        );
+        return;
+    };
+    let (class, html) = match kind {
+        _ if numeric => match number(value) {
+            Some(v) => {
+                let sign = match kind {
+                    Kind::Return | Kind::PriceChange if v > 0.0 => " pos",
+                    Kind::Return | Kind::PriceChange if v < 0.0 => " neg",
+                    _ => "",
+                };
+                (format!("num{sign}"), escape(&format::value(kind, v)))
+            }
+            None => ("num".to_string(), escape(&raw)),
+        },
+        Kind::Signal | Kind::Side => {
+            let tone = match raw.as_str() {
+                "golden_cross" | "gainer" => "gain",
+                "death_cross" | "loser" => "loss",
+                _ => "neutral",
+            };
+            (
+                String::new(),
+                format!(
+                    "<span class=\"badge {tone}\">{}</span>",
+                    escape(&format::badge_text(&raw))
+                ),
+            )
+        }
+        _ if column == "symbol" || column.starts_with("symbol_") => {
+            ("sym".to_string(), escape(&raw))
+        }
+        _ if column == "as_of" || column.ends_with("_date") => {
+            ("date".to_string(), escape(&format::day(&raw)))
+        }
+        _ => match value.and_then(|v| v.as_f64()) {
+            Some(v) => ("num".to_string(), escape(&format::value(kind, v))),
+            None => (String::new(), escape(&raw)),
+        },
+    };
+    if class.is_empty() {
+        let _ = write!(out, "<td>{html}</td>");
+    } else {
+        let _ = write!(out, "<td class=\"{class}\">{html}</td>");
+    }
+}
+
+/// The page's style. Colours of data come from the SVG attributes (see `palette`); table text
+/// uses darker shades so the chart colours stay unique on the page.
+const CSS: &str = r#"
+:root{--ink:#0f172a;--text:#334155;--muted:#64748b;--line:#e2e8f0;--bg:#f1f5f9;--pos:#15803d;--neg:#b91c1c}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.5 "Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans",system-ui,sans-serif;-webkit-text-size-adjust:100%}
+.wrap,main{max-width:1180px;margin:0 auto;padding:0 24px}
+.masthead{background:linear-gradient(135deg,#0b1f3a 0%,#163a6b 100%);color:#fff;padding:26px 0 22px}
+.brand{margin:0;font-size:12px;font-weight:700;letter-spacing:.16em;text-transform:uppercase;color:#93c5fd}
+h1{margin:2px 0 16px;font-size:28px;font-weight:700;letter-spacing:-.01em}
+.facts{display:flex;flex-wrap:wrap;gap:10px 44px;margin:0}
+.facts dt{font-size:11px;font-weight:600;letter-spacing:.08em;text-transform:uppercase;color:#94a3b8}
+.facts dd{margin:2px 0 0;font-size:15px;font-weight:600}
+.facts .symbols{max-width:560px}
+main{padding-top:22px;padding-bottom:8px}
+.panel{background:#fff;border:1px solid var(--line);border-radius:12px;padding:18px 24px 20px;margin:0 0 18px;box-shadow:0 1px 2px rgba(15,23,42,.05)}
+h2{margin:0;font-size:19px;font-weight:700;letter-spacing:-.005em}
+.summary h2{margin-bottom:4px}
+.lead{margin:0 0 14px;color:var(--text);font-size:15px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
+.card{border:1px solid var(--line);border-radius:10px;padding:10px 12px;background:#f8fafc}
+.card .k{font-size:11px;font-weight:600;letter-spacing:.05em;text-transform:uppercase;color:var(--muted);white-space:nowrap}
+.card .v{font-size:20px;font-weight:700;margin-top:2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.card .v .unit{font-size:12px;font-weight:600;color:var(--muted)}
+.card .s{font-size:12px;color:var(--muted)}
+.contents{display:flex;flex-wrap:wrap;gap:6px 8px;margin-top:14px}
+.contents a{display:inline-flex;align-items:center;gap:6px;padding:3px 6px 3px 12px;border:1px solid var(--line);border-radius:999px;color:var(--ink);text-decoration:none;font-size:13px;background:#fff}
+.contents a:hover{border-color:#94a3b8}
+.chip{display:inline-block;padding:0 8px;border-radius:999px;background:#f1f5f9;color:var(--muted);font-size:11.5px;font-weight:600}
+.chip.bad{background:#fee2e2;color:#991b1b}
+.section-head{display:flex;align-items:baseline;justify-content:space-between;gap:6px 16px;flex-wrap:wrap}
+.meta{margin:0;color:var(--muted);font-size:12px}
+.description{margin:2px 0 12px;color:var(--text)}
+code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em;background:#f1f5f9;border-radius:4px;padding:0 4px}
+figure{margin:0 0 14px}
+svg.chart{display:block;width:100%;height:auto;overflow:visible}
+svg.chart text{fill:var(--text);font-size:12px}
+svg.chart .chart-title{fill:var(--ink);font-size:14px;font-weight:700}
+svg.chart .tick{fill:var(--muted);font-size:11px}
+svg.chart .label{fill:var(--ink);font-size:13px;font-weight:600}
+svg.chart .legend{fill:var(--text)}
+svg.chart .headline{font-size:13px;font-weight:700;fill:var(--ink)}
+svg.chart .headline .pos{fill:var(--pos)}
+svg.chart .headline .neg{fill:var(--neg)}
+.chart-grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px 16px;margin:0 0 14px}
+.chart-grid figure{margin:0;border:1px solid var(--line);border-radius:10px;padding:8px 10px 2px}
+.table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:10px}
+table.data{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
+table.data th{background:#f8fafc;color:var(--muted);font-size:11px;font-weight:700;letter-spacing:.05em;text-transform:uppercase;text-align:left;padding:7px 12px;border-bottom:1px solid var(--line);white-space:nowrap}
+table.data td{padding:5px 12px;border-bottom:1px solid #f1f5f9;white-space:nowrap}
+table.data tbody tr:last-child td{border-bottom:0}
+table.data tbody tr:nth-child(even){background:#fbfcfe}
+table.data .num{text-align:right}
+td.sym{font-weight:600}
+td.null{color:#cbd5e1}
+.pos{color:var(--pos)}
+.neg{color:var(--neg)}
+.badge{display:inline-block;padding:0 9px;border-radius:999px;font-size:12px;font-weight:600}
+.badge.gain{background:#dcfce7;color:#166534}
+.badge.loss{background:#fee2e2;color:#991b1b}
+.badge.neutral{background:#f1f5f9;color:var(--text)}
+.note,.empty{margin:8px 0 0;font-size:12.5px;color:var(--muted)}
+.failed-box{border:1px solid #fecaca;border-left:5px solid #b91c1c;border-radius:8px;background:#fef2f2;padding:12px 16px;color:#7f1d1d}
+.failed-title{margin:0;font-weight:700}
+.failed-box pre{margin:8px 0 0;padding:10px 12px;background:#fff;border:1px solid #fecaca;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere;font:12.5px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;color:#7f1d1d}
+footer{max-width:1180px;margin:0 auto;padding:4px 24px 32px;color:var(--muted);font-size:12px}
+@media (max-width:820px){.chart-grid{grid-template-columns:1fr}.wrap,main{padding:0 12px}.panel{padding:14px}}
+@media print{body{background:#fff}.panel{box-shadow:none;break-inside:avoid}.masthead{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insights::Params;
+    use serde_json::{json, Value};
+
+    fn result(name: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> InsightResult {
+        InsightResult {
+            name: name.into(),
+            title: format!("Title of {name}"),
+            description: format!("Description of {name}."),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+            error: None,
+            elapsed_ms: 1234,
+        }
+    }
+
+    fn report(insights: Vec<InsightResult>) -> Report {
+        Report {
+            generated_at: "2026-11-26T10:00:00Z".into(),
+            engine: "DataFusion".into(),
+            params: Params {
+                from: NaiveDate::from_ymd_opt(2021, 1, 4).unwrap(),
+                to: NaiveDate::from_ymd_opt(2021, 6, 30).unwrap(),
+                symbols: vec![],
+            },
+            insights,
+        }
+    }
+
+    fn charts_of(html: &str, insight: &str) -> usize {
+        html.matches(&format!(r#"<svg class="chart" data-insight="{insight}""#))
+            .count()
+    }
+
+    #[test]
+    fn a_page_has_header_summary_and_sections() {
+        let vol = result(
+            "volatility",
+            &["symbol", "n_returns", "daily_vol", "annual_vol"],
+            vec![
+                vec![json!("HSI"), json!(124), json!(0.011), json!(0.1746)],
+                vec![json!("N225"), json!(124), json!(null), json!(null)],
+            ],
+        );
+        let html = to_html(&report(vec![vol]));
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("4 Jan 2021 – 30 Jun 2021"));
+        assert!(html.contains("All in the lake (2 found)"));
+        assert!(html.contains("26 Nov 2026, 10:00 UTC"));
+        assert!(html.contains(r#"id="insight-volatility""#));
+        assert_eq!(charts_of(&html, "volatility"), 1);
+        assert_eq!(
+            html.matches(r#"class="bar volatility""#).count(),
+            1,
+            "null has no bar"
+        );
+        assert!(html.contains(">17.46%<"));
+        assert!(html.contains("Most volatile"));
+        assert!(!html.contains("<script"));
+        assert!(
+            !html.contains("http:") && !html.contains("https:"),
+            "no external URL"
+        );
+    }
+
+    #[test]
+    fn a_failed_insight_shows_its_escaped_error_and_nothing_else() {
+        let mut bad = result("top_movers", &[], vec![]);
+        bad.error = Some("boom <script>alert(1)</script> & \"x\"".into());
+        let html = to_html(&report(vec![bad]));
+        assert!(html.contains(r#"class="failed-box""#));
+        assert!(html.contains("boom &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
+        assert!(!html.contains("<script"));
+        assert_eq!(charts_of(&html, "top_movers"), 0);
+        assert!(html.contains("1 failed"));
+    }
+
+    #[test]
+    fn charts_are_skipped_when_columns_are_missing_or_rows_are_empty() {
+        let renamed = result(
+            "top_movers",
+            &["symbol", "return"],
+            vec![vec![json!("A"), json!(0.1)]],
+        );
+        let empty = result("max_drawdown", &["symbol", "max_drawdown"], vec![]);
+        let html = to_html(&report(vec![renamed, empty]));
+        assert_eq!(charts_of(&html, "top_movers"), 0);
+        assert_eq!(charts_of(&html, "max_drawdown"), 0);
+        assert!(html.contains("No rows"));
+        // The table still shows what there is.
+        assert!(html.contains("<td class=\"sym\">A</td>"));
+    }
+
+    #[test]
+    fn top_movers_are_green_up_and_red_down_largest_gain_first() {
+        let movers = result(
+            "top_movers",
+            &["side", "rank", "symbol", "ret"],
+            vec![
+                vec![json!("gainer"), json!(1), json!("B"), json!(0.3)],
+                vec![json!("gainer"), json!(2), json!("A"), json!(0.1)],
+                vec![json!("loser"), json!(1), json!("C"), json!(-0.2)],
+            ],
+        );
+        let html = to_html(&report(vec![movers]));
+        assert_eq!(html.matches(r#"class="bar gain""#).count(), 2);
+        assert_eq!(html.matches(r#"class="bar loss""#).count(), 1);
+        let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+        let order: Vec<usize> = [">B<", ">A<", ">C<"]
+            .iter()
+            .map(|s| svg.find(s).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]));
+        assert!(html.contains("Top gainer") && html.contains("Top loser"));
+        assert!(html.contains(r#"<span class="badge gain">Gainer</span>"#));
+    }
+
+    fn ma_rows(symbols: usize, days: usize) -> Vec<Vec<Value>> {
+        let mut rows = vec![];
+        for s in 0..symbols {
+            for k in 0..days {
+                let date =
+                    NaiveDate::from_ymd_opt(2021, 1, 4).unwrap() + chrono::Duration::days(k as i64);
+                let signal = if k == 10 {
+                    json!("golden_cross")
+                } else {
+                    json!(null)
+                };
+                rows.push(vec![
+                    json!(format!("S{s:02}")),
+                    json!(date.to_string()),
+                    json!(100.0 + k as f64),
+                    json!(100.0),
+                    json!(99.0),
+                    signal,
+                ]);
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn moving_averages_chart_each_symbol_up_to_the_limit_and_shorten_the_table() {
+        let cols = ["symbol", "trade_date", "price", "ma50", "ma200", "signal"];
+        let html = to_html(&report(vec![result(
+            "moving_averages",
+            &cols,
+            ma_rows(14, 30),
+        )]));
+        assert_eq!(charts_of(&html, "moving_averages"), MA_CHARTS);
+        assert!(html.contains("Charts for the first 12 of 14 symbols"));
+        assert_eq!(html.matches(r#"class="series "#).count(), 3 * MA_CHARTS);
+        // 14 crosses and 14 latest days, of 420 rows.
+        assert!(
+            html.contains("Showing 28 of 420 rows"),
+            "{}",
+            &html[html.find("Showing").unwrap_or(0)..][..80]
+        );
+        assert!(html.contains("<code>moving_averages.csv</code>"));
+        assert_eq!(
+            html.matches("<span class=\"badge gain\">Golden cross</span>")
+                .count(),
+            14
+        );
+        assert!(html
+            .contains("14 <span class=\"unit\">golden</span> 0 <span class=\"unit\">death</span>"));
+    }
+
+    #[test]
+    fn other_long_tables_keep_the_strongest_or_first_rows() {
+        let pairs: Vec<Vec<Value>> = (0..60)
+            .map(|k| {
+                vec![
+                    json!(format!("A{k}")),
+                    json!("B"),
+                    json!(100),
+                    json!((k as f64 - 30.0) / 31.0),
+                ]
+            })
+            .collect();
+        let corr = result(
+            "correlation",
+            &["symbol_a", "symbol_b", "n_days", "correlation"],
+            pairs,
+        );
+        let (rows, what) = shown_rows(&corr);
+        assert_eq!(rows.len(), TABLE_ROWS);
+        assert!(what.unwrap().contains("strongest"));
+        assert!(
+            !rows.contains(&30),
+            "correlation 0 is not among the strongest"
+        );
+        assert!(rows.contains(&0) && rows.contains(&59));
+        let plain = result(
+            "latest_close",
+            &["symbol"],
+            (0..50).map(|k| vec![json!(k)]).collect(),
+        );
+        let (rows, what) = shown_rows(&plain);
+        assert_eq!(rows, (0..TABLE_ROWS).collect::<Vec<_>>());
+        assert_eq!(what.unwrap(), "the first 40");
+    }
+
+    #[test]
+    fn cells_are_formatted_for_their_columns() {
+        let mut out = String::new();
+        cell(&mut out, "ret_1m", Kind::Return, Some(&json!(-0.0312)));
+        cell(&mut out, "volume", Kind::Whole, Some(&json!(48123456)));
+        cell(&mut out, "close", Kind::Price, Some(&json!(null)));
+        cell(
+            &mut out,
+            "trade_date",
+            Kind::Plain,
+            Some(&json!("2021-06-30")),
+        );
+        cell(&mut out, "symbol", Kind::Plain, Some(&json!("S&P<500>")));
+        cell(&mut out, "price", Kind::Price, Some(&json!("n/a")));
+        assert_eq!(
+            out,
+            "<td class=\"num neg\">-3.12%</td><td class=\"num\">48,123,456</td><td class=\"null num\">—</td>\
+             <td class=\"date\">30 Jun 2021</td><td class=\"sym\">S&amp;P&lt;500&gt;</td><td class=\"num\">n/a</td>"
+        );
+    }
+}

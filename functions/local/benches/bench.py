@@ -1,0 +1,89 @@
+"""Insight benchmark: the whole suite on DataFusion (ours) vs DuckDB, same files, same run.
+
+A generated lake of SYMBOLS x DAYS rows (default 1,000 x 10,000 = 10 million, 1986-2024),
+written by the sink's commit in trigger-sized batches and crawled. Two suites:
+- "last year, every symbol": the report a user schedules (partition pruning reads two years);
+- "full history, 20 symbols": every partition, filtered by symbol.
+Each engine runs the 8 insights of a suite back to back; median of the repeats; both engines
+use both cores. DuckDB runs the same bound SQL (`?`) over
+`read_parquet(…, hive_partitioning = true, hive_types_autocast = false)`, as the cross-check
+test does. Then the bytes DataFusion read for a one-month query vs the same query on the
+whole table (partition pruning at work).
+
+usage: bench.py LAKE_BENCH_BIN WORKDIR [--symbols N] [--days N] [--repeats R]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import duckdb
+
+
+def run(cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bin")
+    ap.add_argument("workdir")
+    ap.add_argument("--symbols", type=int, default=1000)
+    ap.add_argument("--days", type=int, default=10_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    bucket = os.path.join(a.workdir, f"lake-{a.symbols}x{a.days}")
+    subprocess.run([a.bin, "make-lake", bucket, str(a.symbols), str(a.days)], check=True)
+    catalog = json.load(open(os.path.join(bucket, "_catalog", "catalog.json")))
+    parts = catalog["tables"]["bars"]["partitions"]
+    rows = sum(p["rows"] for p in parts.values())
+    size = sum(p["bytes"] for p in parts.values())
+    last_year = max(parts)  # "year=YYYY"
+    con = duckdb.connect()
+    glob = os.path.join(bucket, "lake", "bars", "*", "*.parquet")
+    con.execute("CREATE VIEW bars AS SELECT * FROM read_parquet("
+                f"'{glob}', hive_partitioning = true, hive_types_autocast = false)")
+    to = con.execute("SELECT CAST(max(trade_date) AS VARCHAR) FROM bars").fetchone()[0]
+    first = con.execute("SELECT CAST(min(trade_date) AS VARCHAR) FROM bars").fetchone()[0]
+    y, m, d = map(int, to.split("-"))
+    year_ago = f"{y - 1:04d}-{m:02d}-{min(d, 28):02d}"
+    twenty = ",".join(f"S{i:05d}" for i in range(0, a.symbols, max(1, a.symbols // 20)))[:20 * 7 - 1]
+    suites = [("last year, every symbol", year_ago, to, "all"),
+              ("full history, 20 symbols", first, to, twenty)]
+    print(f"lake: {rows:,} rows, {len(parts)} partitions, {size / 1e6:.0f} MB Parquet; "
+          f"{first}..{to}")
+    results = []
+    for label, frm, until, syms in suites:
+        jobs = json.loads(run([a.bin, "jobs", frm, until, syms]))
+        ours = json.loads(run([a.bin, "suite", bucket, frm, until, syms, str(a.repeats)]))
+        times = []
+        for _ in range(a.repeats):
+            t0 = time.perf_counter()
+            n = 0
+            for j in jobs:
+                n += len(con.execute(j["sql"], j["values"]).fetchall())
+            times.append(time.perf_counter() - t0)
+        duck_s = statistics.median(times)
+        if n != ours["rows"]:
+            raise SystemExit(f"{label}: DuckDB returned {n} rows, DataFusion {ours['rows']}")
+        ratio = ours["median_s"] / duck_s
+        results.append({"suite": label, "datafusion_s": round(ours["median_s"], 3),
+                        "duckdb_s": round(duck_s, 3), "ratio_to_duckdb": round(ratio, 2),
+                        "rows_out": n})
+        print(f"{label:<26} DataFusion {ours['median_s']:7.2f} s   DuckDB {duck_s:7.2f} s   "
+              f"ratio {ratio:.2f} (target <= 1.5)")
+    month_from = f"{y:04d}-{m:02d}-01"
+    b = json.loads(run([a.bin, "bytes", bucket, month_from, to]))
+    share = b["window_bytes"] / max(1, b["full_bytes"])
+    print(f"one-month query read {b['window_bytes'] / 1e6:.1f} MB, full scan "
+          f"{b['full_bytes'] / 1e6:.1f} MB ({share:.1%})")
+    print(json.dumps({"rows": rows, "partitions": len(parts), "parquet_mb": round(size / 1e6),
+                      "suites": results, "month_bytes": b["window_bytes"],
+                      "full_bytes": b["full_bytes"], "month_share": round(share, 4)}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

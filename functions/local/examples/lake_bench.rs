@@ -1,0 +1,227 @@
+//! Insight benchmark driver (run by `.ci/bench-insights`; figures in BENCHMARKS.md).
+//!
+//! - `lake_bench make-lake BUCKET SYMBOLS DAYS` writes a generated lake through the sink's
+//!   commit (batches of 10,000 records in live-feed order, as the trigger delivers them) and
+//!   crawls it; it does nothing when the catalog already holds that many rows.
+//! - `lake_bench jobs FROM TO SYMBOLS` prints the suite's SQL bound with `?` for DuckDB.
+//! - `lake_bench suite BUCKET FROM TO SYMBOLS REPEATS` times the whole suite on DataFusion
+//!   (median of the repeats) and prints one JSON line.
+//! - `lake_bench bytes BUCKET FROM TO` prints the bytes DataFusion's Parquet scan read for a
+//!   query over the window and for the same query over the whole table.
+//!
+//! SYMBOLS is a comma-separated list, or `all`.
+
+use std::path::Path;
+use std::time::Instant;
+use stockstream_core::generate::{write_csv, GenConfig};
+use stockstream_core::ingest::ingest;
+use stockstream_core::insights::{self, bind, Params, Placeholders};
+use stockstream_core::kafka_event::KafkaRecord;
+use stockstream_core::message::encode_value;
+use stockstream_core::reader::{BarReader, Item, ReaderConfig};
+use stockstream_local::catalog::{crawl, load};
+use stockstream_local::engine::Engine;
+use stockstream_sink::commit::{Entry, Sink};
+use stockstream_sink::layout::Layout;
+use stockstream_sink::parquet_file::Parquet;
+use stockstream_sink::store::LocalDir;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    match a.as_slice() {
+        ["make-lake", bucket, symbols, days] => make_lake(
+            Path::new(bucket),
+            symbols.parse().unwrap(),
+            days.parse().unwrap(),
+        ),
+        ["jobs", from, to, symbols] => {
+            let p = params(from, to, symbols);
+            let jobs: Vec<_> = insights::all()
+                .iter()
+                .map(|i| {
+                    let b = bind(i.sql, &p, Placeholders::Question).unwrap();
+                    serde_json::json!({"name": i.name, "text": i.sql, "sql": b.sql, "values": b.values})
+                })
+                .collect();
+            println!("{}", serde_json::to_string(&jobs).unwrap());
+        }
+        ["suite", bucket, from, to, symbols, repeats] => rt.block_on(async {
+            let bucket = Path::new(bucket);
+            let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
+            let p = params(from, to, symbols);
+            let mut times = vec![];
+            let mut rows = 0;
+            for _ in 0..repeats.parse::<usize>().unwrap() {
+                let t0 = Instant::now();
+                rows = 0;
+                for i in insights::all() {
+                    let b = bind(i.sql, &p, Placeholders::Dollar).unwrap();
+                    rows += engine.query(&b.sql, &b.values).await.unwrap().rows.len();
+                }
+                times.push(t0.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{}",
+                serde_json::json!({"median_s": times[times.len() / 2], "rows": rows})
+            );
+        }),
+        ["bytes", bucket, from, to] => rt.block_on(async {
+            let bucket = Path::new(bucket);
+            let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
+            let p = params(from, to, "all");
+            let window = "SELECT symbol, min(low), max(high), sum(volume) FROM bars \
+                          WHERE year BETWEEN :year_to AND :year_to \
+                          AND trade_date BETWEEN CAST(:from AS DATE) AND CAST(:to AS DATE) \
+                          GROUP BY symbol";
+            let full = "SELECT symbol, min(low), max(high), sum(volume) FROM bars GROUP BY symbol";
+            let b = bind(window, &p, Placeholders::Dollar).unwrap();
+            let w = scanned(&engine, &b.sql, &b.values).await;
+            let f = scanned(&engine, full, &[]).await;
+            println!(
+                "{}",
+                serde_json::json!({"window_bytes": w, "full_bytes": f})
+            );
+        }),
+        _ => {
+            eprintln!("usage: see the doc comment of functions/local/examples/lake_bench.rs");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn params(from: &str, to: &str, symbols: &str) -> Params {
+    let symbols = if symbols == "all" {
+        vec![]
+    } else {
+        symbols.split(',').map(str::to_string).collect()
+    };
+    Params::new(
+        Params::date("from", from).unwrap(),
+        Params::date("to", to).unwrap(),
+        symbols,
+        None,
+    )
+    .unwrap()
+}
+
+/// Sum of `bytes_scanned` over the Parquet scans of `EXPLAIN ANALYZE`.
+async fn scanned(engine: &Engine, sql: &str, values: &[String]) -> u64 {
+    let plan = engine
+        .query(&format!("EXPLAIN ANALYZE {sql}"), values)
+        .await
+        .unwrap();
+    let text: String = plan
+        .rows
+        .iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.match_indices("bytes_scanned=")
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let num: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
+            parse_size(&num)
+        })
+        .sum()
+}
+
+/// `1234`, `12.5 K`, `3.1 M` (DataFusion's metric display) as bytes.
+fn parse_size(s: &str) -> u64 {
+    let (num, mult) = match s.chars().last() {
+        Some('K') => (&s[..s.len() - 1], 1e3),
+        Some('M') => (&s[..s.len() - 1], 1e6),
+        Some('G') => (&s[..s.len() - 1], 1e9),
+        _ => (s, 1.0),
+    };
+    (num.parse::<f64>().unwrap_or(0.0) * mult) as u64
+}
+
+fn make_lake(bucket: &Path, symbols: usize, days: usize) {
+    let want = (symbols * days) as u64;
+    if let Ok(c) = load(bucket) {
+        if let Some(t) = c.tables.get("bars") {
+            if t.partitions.values().map(|p| p.rows).sum::<u64>() == want {
+                eprintln!("lake of {want} rows already there");
+                return;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(bucket.join("lake"));
+    let csv = bucket.join("generated.csv");
+    let config = GenConfig {
+        symbols,
+        days,
+        start: chrono::NaiveDate::from_ymd_opt(1986, 1, 1).unwrap(),
+        ..GenConfig::default()
+    };
+    std::fs::create_dir_all(bucket).unwrap();
+    write_csv(
+        &config,
+        std::io::BufWriter::new(std::fs::File::create(&csv).unwrap()),
+    )
+    .unwrap();
+    let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&csv).unwrap());
+    let mut reader = BarReader::new(
+        input,
+        ReaderConfig {
+            source: "generated.csv".into(),
+            ..Default::default()
+        },
+    );
+    let store = LocalDir::new(bucket);
+    let sink = Sink {
+        store: &store,
+        encoder: &Parquet {
+            ingest_time_ms: 1_764_115_200_000,
+        },
+        layout: Layout::Year,
+        prefix: "lake/bars".into(),
+    };
+    let mut offset = 0i64;
+    let mut value = vec![];
+    let mut batch = vec![];
+    let t0 = Instant::now();
+    loop {
+        let item = reader.next_item().unwrap();
+        if let Some(Item::Accepted(a)) = &item {
+            encode_value(&a.bar, &mut value);
+            let r = KafkaRecord::new(
+                "stock-bars",
+                0,
+                offset,
+                1_764_115_200_000,
+                Some(a.bar.symbol.as_bytes()),
+                Some(&value),
+                vec![
+                    ("source".into(), b"generated.csv".to_vec()),
+                    ("line".into(), a.line.to_string().into_bytes()),
+                ],
+            );
+            offset += 1;
+            batch.push(ingest(&r, None));
+        }
+        if batch.len() == 10_000 || (item.is_none() && !batch.is_empty()) {
+            let entries: Vec<Entry> = std::mem::take(&mut batch);
+            pollster::block_on(sink.commit("stock-bars", 0, entries)).unwrap();
+            if offset % 1_000_000 == 0 {
+                eprintln!("  {offset} rows in {:.0?}", t0.elapsed());
+            }
+        }
+        if item.is_none() {
+            break;
+        }
+    }
+    std::fs::remove_file(&csv).unwrap();
+    crawl(bucket, "lake", "stockstream").unwrap();
+    eprintln!(
+        "lake of {offset} rows written and crawled in {:.0?}",
+        t0.elapsed()
+    );
+}

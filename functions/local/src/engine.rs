@@ -1,0 +1,188 @@
+//! The local engine: DataFusion over the catalog's tables, running the same insight SQL text
+//! that Athena runs (bound with `$n` placeholders instead of `?`).
+//!
+//! Each catalog table becomes a listing table over its folder with the partition keys as
+//! string columns, so a `year BETWEEN …` filter skips whole folders as Athena's partition
+//! pruning does.
+
+use crate::catalog::{arrow_type, Catalog};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    TimestampMillisecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A query's failure, with the engine's message.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A catalog table that cannot be registered.
+    #[error("table {table}: {problem}")]
+    Table {
+        /// Table name.
+        table: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// DataFusion refused or failed the query.
+    #[error("{0}")]
+    Query(String),
+}
+
+impl From<datafusion::error::DataFusionError> for EngineError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        EngineError::Query(e.to_string())
+    }
+}
+
+/// A query result: column names and rows of JSON cells (dates as `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// DataFusion with the catalog's tables registered.
+pub struct Engine {
+    ctx: SessionContext,
+}
+
+impl Engine {
+    /// Registers every table of `catalog`, whose locations are relative to `bucket`.
+    pub async fn new(bucket: &Path, catalog: &Catalog) -> Result<Engine, EngineError> {
+        let config = SessionConfig::new().with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        for (name, table) in &catalog.tables {
+            let bad = |problem: String| EngineError::Table {
+                table: name.clone(),
+                problem,
+            };
+            let mut fields = vec![];
+            for c in &table.columns {
+                let t = arrow_type(&c.kind)
+                    .ok_or_else(|| bad(format!("column {} has unknown type {}", c.name, c.kind)))?;
+                fields.push(Field::new(&c.name, t, true));
+            }
+            let dir = bucket.join(&table.location);
+            let dir = dir
+                .canonicalize()
+                .map_err(|e| bad(format!("{}: {e}", dir.display())))?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet")
+                .with_table_partition_cols(
+                    table
+                        .partition_keys
+                        .iter()
+                        .map(|k| (k.clone(), DataType::Utf8))
+                        .collect(),
+                );
+            let url = format!("{}/", dir.display());
+            ctx.register_listing_table(
+                name.as_str(),
+                &url,
+                options,
+                Some(Arc::new(Schema::new(fields))),
+                None,
+            )
+            .await?;
+        }
+        Ok(Engine { ctx })
+    }
+
+    /// Runs `sql` with `$1…$n` bound to `values` (strings).
+    pub async fn query(&self, sql: &str, values: &[String]) -> Result<Rows, EngineError> {
+        let mut df = self.ctx.sql(sql).await?;
+        if !values.is_empty() {
+            let params: Vec<ScalarValue> = values
+                .iter()
+                .map(|v| ScalarValue::Utf8(Some(v.clone())))
+                .collect();
+            df = df.with_param_values(params)?;
+        }
+        let columns = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let batches = df.collect().await?;
+        let mut rows = vec![];
+        for b in &batches {
+            append_rows(b, &mut rows)?;
+        }
+        Ok(Rows { columns, rows })
+    }
+}
+
+fn append_rows(batch: &RecordBatch, rows: &mut Vec<Vec<Value>>) -> Result<(), EngineError> {
+    let start = rows.len();
+    rows.extend((0..batch.num_rows()).map(|_| Vec::with_capacity(batch.num_columns())));
+    for col in batch.columns() {
+        for (i, row) in rows[start..].iter_mut().enumerate() {
+            row.push(cell(col, i)?);
+        }
+    }
+    Ok(())
+}
+
+fn float(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+/// One cell as JSON: numbers exact, NaN and infinities as null, dates ISO.
+fn cell(a: &ArrayRef, i: usize) -> Result<Value, EngineError> {
+    if a.is_null(i) {
+        return Ok(Value::Null);
+    }
+    Ok(match a.data_type() {
+        DataType::Utf8 => Value::from(a.as_string::<i32>().value(i)),
+        DataType::LargeUtf8 => Value::from(a.as_string::<i64>().value(i)),
+        DataType::Utf8View => Value::from(a.as_string_view().value(i)),
+        DataType::Float64 => float(a.as_primitive::<Float64Type>().value(i)),
+        DataType::Float32 => float(f64::from(a.as_primitive::<Float32Type>().value(i))),
+        DataType::Int64 => Value::from(a.as_primitive::<Int64Type>().value(i)),
+        DataType::Int32 => Value::from(a.as_primitive::<Int32Type>().value(i)),
+        DataType::Int16 => Value::from(a.as_primitive::<Int16Type>().value(i)),
+        DataType::Int8 => Value::from(a.as_primitive::<Int8Type>().value(i)),
+        DataType::UInt64 => Value::from(a.as_primitive::<UInt64Type>().value(i)),
+        DataType::UInt32 => Value::from(a.as_primitive::<UInt32Type>().value(i)),
+        DataType::Boolean => Value::from(a.as_boolean().value(i)),
+        DataType::Date32 => Value::from(
+            a.as_primitive::<Date32Type>()
+                .value_as_date(i)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => Value::from(
+            a.as_primitive::<TimestampMillisecondType>()
+                .value_as_datetime(i)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+                .unwrap_or_default(),
+        ),
+        DataType::Dictionary(_, _) => {
+            let s = arrow_cast_string(a, i)?;
+            Value::from(s)
+        }
+        other => {
+            return Err(EngineError::Query(format!(
+                "result column of type {other} is not supported"
+            )))
+        }
+    })
+}
+
+fn arrow_cast_string(a: &ArrayRef, i: usize) -> Result<String, EngineError> {
+    let s = datafusion::arrow::compute::cast(&a.slice(i, 1), &DataType::Utf8)
+        .map_err(|e| EngineError::Query(e.to_string()))?;
+    Ok(s.as_string::<i32>().value(0).to_string())
+}

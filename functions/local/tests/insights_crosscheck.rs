@@ -1,0 +1,243 @@
+//! Correctness of the insight suite on the local engine: on lakes the sink writes from the
+//! real data and from generated data (each with a replayed slice that must count once),
+//! every insight's DataFusion result equals DuckDB running the same bound SQL on the same
+//! Parquet files (to 1e-9), and a few values equal figures computed here from the CSV rows.
+//!
+//! Needs the Python tools that `.ci/test` installs (`STOCKSTREAM_PYTHON`).
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{generated_bars, real_bars, repo, write_lake};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use stockstream_core::insights::{self, bind, Params, Placeholders};
+use stockstream_core::Bar;
+use stockstream_local::catalog::{crawl, load};
+use stockstream_local::engine::Engine;
+use stockstream_local::suite::run_all;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Every insight on DuckDB, through `check_sql.py --bound`, in one process.
+fn duckdb(lake: &Path, params: &[Params]) -> Vec<Value> {
+    let mut jobs = vec![];
+    for p in params {
+        for i in insights::all() {
+            let b = bind(i.sql, p, Placeholders::Question).unwrap();
+            jobs.push(json!({"text": i.sql, "sql": b.sql, "values": b.values}));
+        }
+    }
+    let python = std::env::var("STOCKSTREAM_PYTHON").expect("STOCKSTREAM_PYTHON (set by .ci/test)");
+    let mut child = Command::new(python)
+        .arg(repo().join("functions/local/tests/check_sql.py"))
+        .arg("--bound")
+        .arg(lake)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&jobs).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "check_sql.py failed");
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn same_cell(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => close(x.as_f64().unwrap(), y.as_f64().unwrap()),
+        _ => a == b,
+    }
+}
+
+/// Crawls `bucket`, runs the suite on DataFusion and DuckDB for each params, compares.
+/// Returns the DataFusion reports and how many rows were compared.
+fn cross_check(bucket: &Path, cases: &[Params]) -> (Vec<stockstream_core::report::Report>, usize) {
+    crawl(bucket, "lake", "stockstream").unwrap();
+    let catalog = load(bucket).unwrap();
+    let rt = rt();
+    let engine = rt.block_on(Engine::new(bucket, &catalog)).unwrap();
+    let reports: Vec<_> = cases
+        .iter()
+        .map(|p| rt.block_on(run_all(&engine, p, "2026-11-26T00:00:00Z".into())))
+        .collect();
+    let duck = duckdb(&bucket.join("lake/bars"), cases);
+    let mut compared = 0;
+    let mut k = 0;
+    for (p, report) in cases.iter().zip(&reports) {
+        for r in &report.insights {
+            let theirs = &duck[k];
+            k += 1;
+            let what = format!("{} {}..{} {:?}", r.name, p.from, p.to, p.symbols);
+            assert_eq!(r.error, None, "DataFusion: {what}");
+            assert!(
+                theirs.get("error").is_none(),
+                "DuckDB: {what}: {}",
+                theirs["error"]
+            );
+            let rows = theirs["rows"].as_array().unwrap();
+            assert_eq!(theirs["columns"], json!(r.columns), "{what}");
+            assert_eq!(r.rows.len(), rows.len(), "row count of {what}");
+            for (i, (ours, theirs)) in r.rows.iter().zip(rows).enumerate() {
+                let theirs = theirs.as_array().unwrap();
+                for (c, (a, b)) in ours.iter().zip(theirs).enumerate() {
+                    assert!(
+                        same_cell(a, b),
+                        "{what}: row {i} column {}: DataFusion {a} vs DuckDB {b}",
+                        r.columns[c]
+                    );
+                }
+                compared += 1;
+            }
+        }
+    }
+    (reports, compared)
+}
+
+fn column<'a>(
+    report: &'a stockstream_core::report::Report,
+    insight: &str,
+    col: &str,
+) -> Vec<&'a Value> {
+    let r = report.insights.iter().find(|r| r.name == insight).unwrap();
+    let c = r.columns.iter().position(|n| n == col).unwrap();
+    r.rows.iter().map(|row| &row[c]).collect()
+}
+
+fn price(b: &Bar) -> f64 {
+    b.adj_close.unwrap_or(b.close)
+}
+
+#[test]
+#[ignore = "needs the Python tools (.ci/test)"]
+fn real_data_datafusion_equals_duckdb_and_independent_figures() {
+    let bars = real_bars();
+    let dir = tempfile::tempdir().unwrap();
+    write_lake(dir.path(), &bars, 300);
+    let hsi = vec!["HSI".to_string()];
+    let cases = [
+        Params::new(d("1990-01-01"), d("1990-12-31"), vec![], None).unwrap(),
+        Params::new(d("1997-06-01"), d("1998-12-31"), hsi.clone(), None).unwrap(),
+        Params::new(d("2005-01-01"), d("2008-12-31"), hsi, None).unwrap(),
+    ];
+    let (reports, compared) = cross_check(dir.path(), &cases);
+    assert!(compared > 1000, "compared {compared} rows");
+
+    // Independent figures for 1997-06-01..1998-12-31 (the Asian crisis), from the CSV rows.
+    let r = &reports[1];
+    let (from, to) = (d("1997-06-01"), d("1998-12-31"));
+    let in_window: Vec<&Bar> = bars
+        .iter()
+        .map(|(_, b)| b)
+        .filter(|b| b.date >= from && b.date <= to)
+        .collect();
+    let before = bars
+        .iter()
+        .map(|(_, b)| b)
+        .rfind(|b| b.date < from)
+        .unwrap();
+    // Volatility: sample stddev of daily log returns, the first from the day before.
+    let mut prev = price(before);
+    let mut rets = vec![];
+    for b in &in_window {
+        rets.push((price(b) / prev).ln());
+        prev = price(b);
+    }
+    let n = rets.len() as f64;
+    let mean = rets.iter().sum::<f64>() / n;
+    let sd = (rets.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let annual = column(r, "volatility", "annual_vol")[0].as_f64().unwrap();
+    assert!(
+        close(annual, sd * 252f64.sqrt()),
+        "{annual} vs {}",
+        sd * 252f64.sqrt()
+    );
+    assert_eq!(column(r, "volatility", "n_returns")[0], &json!(rets.len()));
+    // Max drawdown within the window.
+    let (mut peak, mut worst) = (f64::MIN, 0.0f64);
+    for b in &in_window {
+        peak = peak.max(price(b));
+        worst = worst.min(price(b) / peak - 1.0);
+    }
+    let dd = column(r, "max_drawdown", "max_drawdown")[0]
+        .as_f64()
+        .unwrap();
+    assert!(close(dd, worst), "{dd} vs {worst}");
+    assert!(worst < -0.4, "the 1997–98 crash is in the data: {worst}");
+    // Latest close and its day change.
+    let last = in_window.last().unwrap();
+    let prev_bar = in_window[in_window.len() - 2];
+    assert_eq!(
+        column(r, "latest_close", "trade_date")[0],
+        &json!(last.date.to_string())
+    );
+    let change = column(r, "latest_close", "day_change_pct")[0]
+        .as_f64()
+        .unwrap();
+    assert!(close(change, last.close / prev_bar.close - 1.0));
+    // Moving averages: one row per trading day, ma200 the mean of the last 200 prices.
+    let ma = r
+        .insights
+        .iter()
+        .find(|i| i.name == "moving_averages")
+        .unwrap();
+    assert_eq!(ma.rows.len(), in_window.len(), "replayed rows counted once");
+    let all: Vec<&Bar> = bars
+        .iter()
+        .map(|(_, b)| b)
+        .filter(|b| b.date <= last.date)
+        .collect();
+    let ma200 = all[all.len() - 200..].iter().map(|b| price(b)).sum::<f64>() / 200.0;
+    assert!(close(ma.rows.last().unwrap()[4].as_f64().unwrap(), ma200));
+}
+
+#[test]
+#[ignore = "needs the Python tools (.ci/test)"]
+fn generated_data_datafusion_equals_duckdb() {
+    let bars = generated_bars(8, 1100);
+    let dir = tempfile::tempdir().unwrap();
+    write_lake(dir.path(), &bars, 2000);
+    let some = vec![
+        "S00001".to_string(),
+        "S00004".to_string(),
+        "S00006".to_string(),
+    ];
+    let cases = [
+        Params::new(d("2021-01-01"), d("2021-12-31"), vec![], None).unwrap(),
+        Params::new(d("2020-03-01"), d("2022-03-31"), some, None).unwrap(),
+        Params::new(d("2023-06-01"), d("2023-06-30"), vec![], None).unwrap(),
+    ];
+    let (reports, compared) = cross_check(dir.path(), &cases);
+    assert!(compared > 1000, "compared {compared} rows");
+    let full = &reports[0];
+    for name in insights::all().iter().map(|i| i.name) {
+        let r = full.insights.iter().find(|r| r.name == name).unwrap();
+        assert!(
+            !r.rows.is_empty(),
+            "{name} is empty on 8 symbols over a year"
+        );
+    }
+    assert_eq!(column(full, "correlation", "symbol_a").len(), 8 * 7 / 2);
+    assert_eq!(column(&reports[1], "volatility", "symbol").len(), 3);
+}

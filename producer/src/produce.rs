@@ -280,7 +280,7 @@ pub fn validate(args: &ValidateArgs, stop: &AtomicBool) -> Result<Summary, RunEr
                 rejects.write(&r).context("writing rejects")?;
             }
             n += 1;
-            if n % 4096 == 0 {
+            if n.is_multiple_of(4096) {
                 let s = reader.stats();
                 progress.update(Counts {
                     rows: s.rows,
@@ -412,7 +412,7 @@ fn read_stage(
             Some(Item::Accepted(a)) => batch.push(a.line, &a.bar),
         }
         lines += 1;
-        if batch.len() >= RowBatch::ROWS || end || lines % 8192 == 0 {
+        if batch.len() >= RowBatch::ROWS || end || lines.is_multiple_of(8192) {
             if batch.len() > 0 {
                 let next = pool.try_recv().map(|mut b| {
                     b.clear();
@@ -424,7 +424,7 @@ fn read_stage(
                 }
                 batches += 1;
             }
-            let due = end || batches % 4 == 0 || lines % 8192 == 0;
+            let due = end || batches.is_multiple_of(4) || lines.is_multiple_of(8192);
             if due && tx.send(Stage::Snapshot(snapshot(reader, rejects))).is_err() {
                 return Ok(out);
             }
@@ -760,7 +760,7 @@ impl Run<'_> {
                     }
                 }
                 n += 1;
-                if n % 1024 == 0 {
+                if n.is_multiple_of(1024) {
                     self.producer.poll(Duration::ZERO);
                 }
                 if self.summary.interrupted || self.summary.aborted.is_some() {

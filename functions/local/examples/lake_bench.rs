@@ -120,25 +120,29 @@ async fn scanned(engine: &Engine, sql: &str, values: &[String]) -> u64 {
         .filter_map(|v| v.as_str())
         .collect::<Vec<_>>()
         .join("\n");
+    if std::env::var_os("LAKE_BENCH_PLAN").is_some() {
+        eprintln!("{text}");
+    }
     text.match_indices("bytes_scanned=")
         .map(|(i, m)| {
             let rest = &text[i + m.len()..];
             let num: String = rest
                 .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
                 .collect();
-            parse_size(&num)
+            let unit = rest[num.len()..].trim_start().chars().next();
+            parse_size(&num, unit)
         })
         .sum()
 }
 
 /// `1234`, `12.5 K`, `3.1 M` (DataFusion's metric display) as bytes.
-fn parse_size(s: &str) -> u64 {
-    let (num, mult) = match s.chars().last() {
-        Some('K') => (&s[..s.len() - 1], 1e3),
-        Some('M') => (&s[..s.len() - 1], 1e6),
-        Some('G') => (&s[..s.len() - 1], 1e9),
-        _ => (s, 1.0),
+fn parse_size(num: &str, unit: Option<char>) -> u64 {
+    let mult = match unit {
+        Some('K') => 1e3,
+        Some('M') => 1e6,
+        Some('G') => 1e9,
+        _ => 1.0,
     };
     (num.parse::<f64>().unwrap_or(0.0) * mult) as u64
 }

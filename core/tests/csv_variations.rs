@@ -986,7 +986,7 @@ fn streams_a_generated_file_one_item_at_a_time() {
         assert_eq!(a.line, n + 2);
         assert_eq!(a.bar.symbol, format!("S{:05}", n % 50));
         assert!(a.offset > last_offset && a.bar.date >= last_date);
-        if n % 50 == 0 {
+        if n.is_multiple_of(50) {
             assert!(n == 0 || a.bar.date > last_date);
         } else {
             assert_eq!(a.bar.date, last_date);

@@ -30,10 +30,13 @@ use stockstream_core::Bar;
 // ---------------------------------------------------------------------------------------------
 
 fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("tests")
+    .join("fixtures")
+    .join(name)
 }
 
 fn fixture_bytes(name: &str) -> Vec<u8> {

@@ -9,10 +9,13 @@ use stockstream_core::message::encode_value;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .parent()
+    .unwrap()
+    .to_path_buf()
 }
 
 fn load(path: &Path) -> KafkaEvent {

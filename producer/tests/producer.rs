@@ -19,10 +19,13 @@ use stockstream_core::reject::Reject;
 use stockstream_core::Bar;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .parent()
+    .unwrap()
+    .to_path_buf()
 }
 
 fn real_data() -> PathBuf {

@@ -460,9 +460,10 @@ mod tests {
 
     #[test]
     fn the_sample_event_parses_and_so_does_an_empty_one() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../events/crawler-scheduled.json"
+        let text = std::fs::read_to_string(format!(
+            "{}/../../events/crawler-scheduled.json",
+            std::env::var("CARGO_MANIFEST_DIR")
+                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
         ))
         .unwrap();
         let e: ScheduledEvent = serde_json::from_str(&text).unwrap();

@@ -25,9 +25,10 @@ use stockstream_crawler::handler::{handle, CrawlerError, Outcome, ScheduledEvent
 const NAME: &str = "stockstream-lake";
 
 fn event() -> ScheduledEvent {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/crawler-scheduled.json"
+    let text = std::fs::read_to_string(format!(
+        "{}/../../events/crawler-scheduled.json",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

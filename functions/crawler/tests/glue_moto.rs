@@ -37,9 +37,10 @@ fn client() -> Client {
 }
 
 fn event() -> ScheduledEvent {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/crawler-scheduled.json"
+    let text = std::fs::read_to_string(format!(
+        "{}/../../events/crawler-scheduled.json",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

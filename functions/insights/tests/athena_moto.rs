@@ -120,9 +120,10 @@ async fn workgroup(athena: &aws_sdk_athena::Client) -> String {
 }
 
 fn event() -> ScheduledEvent {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/insights-scheduled.json"
+    let text = std::fs::read_to_string(format!(
+        "{}/../../events/insights-scheduled.json",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

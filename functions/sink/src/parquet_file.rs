@@ -273,9 +273,10 @@ mod tests {
     use stockstream_core::kafka_event::KafkaEvent;
 
     fn sample_rows() -> Vec<LakeRow> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../events/sink-kafka-batch.json"
+        let path = format!(
+            "{}/../../events/sink-kafka-batch.json",
+            std::env::var("CARGO_MANIFEST_DIR")
+                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
         );
         let e: KafkaEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         e.records().map(|r| ingest(r, None).unwrap()).collect()

@@ -2,7 +2,7 @@
 //! AWS's public sample (whose value is not a bar), into a local directory.
 
 use pollster::block_on;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_sink::encode::read_quarantine;
 use stockstream_sink::handler::{handle, SinkConfig};
@@ -12,7 +12,11 @@ use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::{LocalDir, Store};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("../..")
 }
 
 fn event(path: &str) -> KafkaEvent {

@@ -4,7 +4,7 @@
 //! Needs the Python tools that `.ci/test` installs (`STOCKSTREAM_PYTHON`).
 
 use pollster::block_on;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaRecord;
@@ -17,7 +17,11 @@ use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::LocalDir;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("../..")
 }
 
 fn real_bars() -> Vec<(u64, Bar)> {

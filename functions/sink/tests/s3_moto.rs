@@ -3,7 +3,7 @@
 //! stored through S3 gives the same objects and rows as through the local directory.
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_sink::handler::{handle, SinkConfig};
 use stockstream_sink::layout::Layout;
@@ -67,7 +67,11 @@ async fn conditional_writes_are_honoured() {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("../..")
 }
 
 #[tokio::test]

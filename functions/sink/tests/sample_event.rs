@@ -3,7 +3,7 @@
 //! second delivery of the same event changes nothing.
 
 use pollster::block_on;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_sink::commit::{Entry, Sink};
@@ -12,7 +12,11 @@ use stockstream_sink::layout::Layout;
 use stockstream_sink::store::{LocalDir, Store};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("../..")
 }
 
 #[test]

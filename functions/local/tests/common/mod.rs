@@ -15,7 +15,11 @@ use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::LocalDir;
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("../..")
 }
 
 /// Bars of a CSV, in file order.

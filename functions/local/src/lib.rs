@@ -1,10 +1,17 @@
-//! StockStream on one machine: the twins of the AWS parts that are not Kafka or S3.
+//! StockStream on one machine: the twins of the AWS parts, and the pipeline that joins them.
 //!
+//! - [`trigger`]: the local stand-in for Lambda's self-managed Kafka trigger;
+//! - [`bucket`]: the lake's location, a directory or S3 (moto or AWS), and the sink's store
+//!   on it;
 //! - [`catalog`]: the local crawler (Glue's twin) and the catalog it writes;
 //! - [`engine`]: DataFusion over the catalog's tables (Athena's twin);
-//! - [`suite`]: the insight suite on that engine, into a report.
+//! - [`suite`]: the insight suite on that engine, into a report;
+//! - [`pipeline`]: the stages as functions, and the demo that runs them all.
 #![deny(missing_docs)]
 
+pub mod bucket;
 pub mod catalog;
 pub mod engine;
+pub mod pipeline;
 pub mod suite;
+pub mod trigger;

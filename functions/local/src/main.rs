@@ -1,25 +1,27 @@
-//! `stockstream-local`: the pipeline's AWS-side stages on one machine. A directory stands in
-//! for the bucket; `crawl` is the Glue crawler's twin, `insights` runs the insight suite on
-//! DataFusion (Athena's twin) and writes the report under `reports/` in that directory.
+//! `stockstream-local`: StockStream on one machine. `demo` runs the whole path (producer →
+//! Kafka → trigger → sink → lake → crawl → insights → report) with an embedded broker and a
+//! local directory as the bucket unless told otherwise; each stage also runs on its own
+//! (`produce`, `sink`, `crawl`, `insights`), against real brokers and S3 when given.
 //!
 //! Exit status: 0 done (some insights may have failed, as the report says), 1 an error or
-//! every insight failed, 2 a usage or parameter error.
+//! every insight failed, 2 a usage or parameter error; `produce` keeps the producer's codes.
 
-use anyhow::Context;
-use chrono::{Duration, Utc};
-use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use stockstream_core::insights::Params;
-use stockstream_core::report::{to_csv, to_html, to_json, Report};
-use stockstream_local::catalog::{crawl, load};
-use stockstream_local::engine::Engine;
-use stockstream_local::suite;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+use stockstream_local::bucket::Bucket;
+use stockstream_local::pipeline::{self, DemoOptions, InsightOptions, SinkOptions, UsageError};
+use stockstream_local::trigger::TriggerConfig;
+use stockstream_sink::handler::SinkConfig;
+use stockstream_sink::layout::Layout;
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "StockStream's local crawler and insights (DataFusion)"
+    about = "StockStream on one machine: the whole pipeline, or any stage of it"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,11 +30,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole pipeline, from CSV to report (embedded broker and a local bucket by default).
+    Demo(DemoArgs),
+    /// The producer: stream CSV files into Kafka (the flags of `stockstream-producer produce`).
+    #[command(disable_help_flag = true)]
+    Produce {
+        /// Passed to `stockstream-producer produce`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// The sink behind a local Kafka trigger: drain a topic into the lake.
+    Sink(SinkArgs),
     /// Catalog the lake: tables, columns and Hive partitions, from the Parquet footers.
     Crawl {
-        /// Directory standing in for the bucket.
-        #[arg(long, env = "STOCKSTREAM_BUCKET_DIR")]
-        bucket: PathBuf,
+        #[command(flatten)]
+        bucket: BucketArgs,
         /// Folder of tables inside the bucket.
         #[arg(long, default_value = "lake")]
         target: String,
@@ -42,9 +54,8 @@ enum Command {
     },
     /// Run the insight suite on the catalogued lake and write the report.
     Insights {
-        /// Directory standing in for the bucket.
-        #[arg(long, env = "STOCKSTREAM_BUCKET_DIR")]
-        bucket: PathBuf,
+        #[command(flatten)]
+        bucket: BucketArgs,
         /// First day of the report window (YYYY-MM-DD); default one year before --to.
         #[arg(long)]
         from: Option<String>,
@@ -63,37 +74,214 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    match rt.block_on(run(cli.command)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("stockstream-local: {e:#}");
-            ExitCode::from(1)
+/// Where the lake is.
+#[derive(Args, Clone)]
+struct BucketArgs {
+    /// A directory standing in for the bucket, or s3://NAME.
+    #[arg(long, env = "STOCKSTREAM_BUCKET")]
+    bucket: String,
+    /// S3 API endpoint for s3:// buckets (moto, MinIO); default AWS. Credentials and region
+    /// come from the usual AWS variables and files.
+    #[arg(long, env = "STOCKSTREAM_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// Where an s3:// lake is mirrored for the local crawler and engine.
+    #[arg(
+        long,
+        env = "STOCKSTREAM_MIRROR",
+        default_value = "stockstream-demo/state/mirror"
+    )]
+    mirror: PathBuf,
+}
+
+impl BucketArgs {
+    async fn open(&self) -> anyhow::Result<Bucket> {
+        Bucket::open(&self.bucket, self.s3_endpoint.as_deref(), &self.mirror).await
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    /// `year=YYYY/`
+    Year,
+    /// `year=YYYY/month=MM/`
+    Month,
+}
+
+/// How the local trigger batches and retries, and how the sink writes.
+#[derive(Args, Clone)]
+struct TriggerArgs {
+    /// Consumer group (the Lambda mapping's ConsumerGroupId).
+    #[arg(long, env = "STOCKSTREAM_GROUP", default_value = "stockstream-sink")]
+    group: String,
+    /// Most records per invocation (BatchSize).
+    #[arg(long, default_value_t = 1000)]
+    batch_size: usize,
+    /// Batching window in milliseconds (MaximumBatchingWindowInSeconds × 1000).
+    #[arg(long, default_value_t = 500)]
+    window_ms: u64,
+    /// Attempts per batch before the trigger stops with the batch uncommitted.
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+    /// Stop once caught up and quiet for this many milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    idle_ms: u64,
+    /// Keep running (a long-lived trigger) instead of stopping when caught up.
+    #[arg(long)]
+    follow: bool,
+    /// Key prefix of the bars table in the bucket.
+    #[arg(long, default_value = "lake/bars")]
+    prefix: String,
+    /// Partition folders.
+    #[arg(long, value_enum, default_value = "year")]
+    layout: LayoutArg,
+    /// Testing: fail one write to the lake in N (pseudo-randomly), to exercise the retry path.
+    #[arg(long, env = "STOCKSTREAM_INJECT_WRITE_FAILURES", hide = true)]
+    inject_write_failures: Option<u64>,
+}
+
+impl TriggerArgs {
+    fn options(&self, brokers: &str, topic: &str, extra: &[(String, String)]) -> SinkOptions {
+        let mut t = TriggerConfig::new(brokers, topic);
+        t.group_id = self.group.clone();
+        t.batch_size = self.batch_size.max(1);
+        t.window = Duration::from_millis(self.window_ms);
+        t.max_attempts = self.max_attempts.max(1);
+        t.idle = Duration::from_millis(self.idle_ms);
+        t.follow = self.follow;
+        t.client = extra.to_vec();
+        SinkOptions {
+            trigger: t,
+            sink: SinkConfig {
+                prefix: self.prefix.trim_matches('/').to_string(),
+                layout: match self.layout {
+                    LayoutArg::Year => Layout::Year,
+                    LayoutArg::Month => Layout::Month,
+                },
+                known_symbols: None,
+            },
+            fail_every: self.inject_write_failures,
         }
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<ExitCode> {
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
+#[derive(Args)]
+struct SinkArgs {
+    #[command(flatten)]
+    bucket: BucketArgs,
+    /// Kafka bootstrap servers.
+    #[arg(short, long, env = "STOCKSTREAM_BROKERS")]
+    brokers: String,
+    /// Topic to drain.
+    #[arg(short, long, env = "STOCKSTREAM_TOPIC", default_value = "stock-bars")]
+    topic: String,
+    #[command(flatten)]
+    trigger: TriggerArgs,
+    /// Extra librdkafka setting (security, SASL), repeatable: -X security.protocol=SASL_SSL.
+    #[arg(short = 'X', value_parser = parse_kv)]
+    extra: Vec<(String, String)>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// CSV files to stream; default the bundled real data (5,693 daily bars of the HSI index).
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Symbol list to check rows against (default: the bundled data's own list).
+    #[arg(long)]
+    known_symbols: Option<PathBuf>,
+    /// Kafka bootstrap servers; default an embedded broker (librdkafka's mock cluster).
+    #[arg(short, long, env = "STOCKSTREAM_BROKERS")]
+    brokers: Option<String>,
+    /// Topic (created when missing).
+    #[arg(short, long, env = "STOCKSTREAM_TOPIC", default_value = "stock-bars")]
+    topic: String,
+    /// Partitions of a topic the demo creates.
+    #[arg(long, default_value_t = 6)]
+    partitions: i32,
+    /// The bucket: a directory or s3://NAME; default DIR/bucket.
+    #[arg(long, env = "STOCKSTREAM_BUCKET")]
+    bucket: Option<String>,
+    /// S3 API endpoint for an s3:// bucket (moto, MinIO); default AWS.
+    #[arg(long, env = "STOCKSTREAM_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// Working directory: bundled data, producer state and rejects, S3 mirror, default bucket.
+    #[arg(long, env = "STOCKSTREAM_DEMO_DIR", default_value = "stockstream-demo")]
+    dir: PathBuf,
+    #[command(flatten)]
+    trigger: TriggerArgs,
+    /// Extra librdkafka setting for producer and trigger, repeatable.
+    #[arg(short = 'X', value_parser = parse_kv)]
+    extra: Vec<(String, String)>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Produce { args } = &cli.command {
+        // The producer keeps its own flags, runtime and exit codes.
+        let mut argv = vec!["stockstream-producer".to_string(), "produce".to_string()];
+        argv.extend(args.iter().cloned());
+        return stockstream_producer::run_cli(argv);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            eprintln!("stockstream-local: cannot install a signal handler: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match rt.block_on(run(cli.command, stop)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stockstream-local: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Produce { .. } => unreachable!("handled in main"),
+        Command::Demo(a) => {
+            let options = DemoOptions {
+                files: a.files,
+                known_symbols: a.known_symbols,
+                brokers: a.brokers,
+                topic: a.topic,
+                partitions: a.partitions,
+                bucket: a.bucket,
+                s3_endpoint: a.s3_endpoint,
+                dir: a.dir,
+                sink: a.trigger.options("", "", &[]),
+                kafka: a.extra,
+            };
+            let summary = pipeline::demo(&options, stop).await?;
+            summary.print();
+            Ok(all_failed(summary.insights_ok))
+        }
+        Command::Sink(a) => {
+            let bucket = a.bucket.open().await?;
+            let o = a.trigger.options(&a.brokers, &a.topic, &a.extra);
+            pipeline::sink(&bucket, &o, stop).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Crawl {
             bucket,
             target,
             database,
         } => {
-            let s = crawl(&bucket, &target, &database)?;
-            eprintln!(
-                "crawl: {} table(s) {:?}, {} partition(s) ({} new, {} removed), {} footer(s) read, new columns {:?}; catalog {}",
-                s.tables.len(),
-                s.tables,
-                s.partitions,
-                s.partitions_added,
-                s.partitions_removed,
-                s.files_read,
-                s.columns_added,
-                if s.catalog_written { "updated" } else { "unchanged" }
-            );
+            let bucket = bucket.open().await?;
+            pipeline::crawl_stage(&bucket, &target, &database).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Insights {
@@ -104,132 +292,37 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             table,
             reports_prefix,
         } => {
-            let catalog = load(&bucket)?;
-            if !catalog.tables.contains_key(&table) {
-                eprintln!(
-                    "stockstream-local: table {table:?} is not in the catalog of {}; run `stockstream-local crawl` first",
-                    bucket.display()
-                );
-                return Ok(ExitCode::from(2));
-            }
-            let engine = Engine::new(&bucket, &catalog).await?;
-            let params = match params(&engine, &table, from, to, symbols).await? {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("stockstream-local: {e}");
-                    return Ok(ExitCode::from(2));
-                }
+            let bucket = bucket.open().await?;
+            let o = InsightOptions {
+                from,
+                to,
+                symbols,
+                table,
+                reports_prefix,
             };
-            let now = Utc::now();
-            let report = run_suite(
-                &engine,
-                &params,
-                now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            )
-            .await;
-            let dir = bucket
-                .join(&reports_prefix)
-                .join(now.format("%Y-%m-%d").to_string())
-                .join(now.format("%H%M%SZ").to_string());
-            write_report(&dir, &report)?;
-            let failed = report.insights.iter().filter(|r| r.error.is_some()).count();
-            println!("{}", dir.join("report.html").display());
+            let w = pipeline::insights_stage(&bucket, &o, chrono::Utc::now()).await?;
+            let ok = w
+                .report
+                .insights
+                .iter()
+                .filter(|r| r.error.is_none())
+                .count();
+            println!("{}", w.html.display());
             eprintln!(
                 "insights: {} of {} ran, report in {}",
-                report.insights.len() - failed,
-                report.insights.len(),
-                dir.display()
+                ok,
+                w.report.insights.len(),
+                w.location
             );
-            Ok(if failed == report.insights.len() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(all_failed(ok))
         }
     }
 }
 
-/// The window and symbols: flags checked, defaults from the lake.
-async fn params(
-    engine: &Engine,
-    table: &str,
-    from: Option<String>,
-    to: Option<String>,
-    symbols: Vec<String>,
-) -> anyhow::Result<Result<Params, String>> {
-    let to = match to {
-        Some(t) => match Params::date("to", &t) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e.to_string())),
-        },
-        None => {
-            let Some(last) = suite::last_day(engine, table).await? else {
-                return Ok(Err(format!("table {table} holds no rows")));
-            };
-            Params::date("to", &last).context("the lake's last day")?
-        }
-    };
-    let from = match from {
-        Some(f) => match Params::date("from", &f) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e.to_string())),
-        },
-        None => to - Duration::days(365),
-    };
-    let known = if symbols.is_empty() {
-        None
+fn all_failed(ok: usize) -> ExitCode {
+    if ok == 0 {
+        ExitCode::from(1)
     } else {
-        Some(suite::symbols(engine, table).await?)
-    };
-    Ok(Params::new(from, to, symbols, known.as_deref()).map_err(|e| e.to_string()))
-}
-
-async fn run_suite(engine: &Engine, params: &Params, generated_at: String) -> Report {
-    eprintln!(
-        "insights: {}..{} on {}",
-        params.from,
-        params.to,
-        if params.symbols.is_empty() {
-            "every symbol".to_string()
-        } else {
-            params.symbols.join(", ")
-        }
-    );
-    let mut report = Report {
-        generated_at,
-        engine: "DataFusion".into(),
-        params: params.clone(),
-        insights: vec![],
-    };
-    for insight in stockstream_core::insights::all() {
-        let r = suite::run_one(engine, &insight, params).await;
-        match &r.error {
-            None => eprintln!(
-                "  {:<18} {:>6} rows  {:>6} ms",
-                r.name,
-                r.rows.len(),
-                r.elapsed_ms
-            ),
-            Some(e) => eprintln!("  {:<18} FAILED: {e}", r.name),
-        }
-        report.insights.push(r);
+        ExitCode::SUCCESS
     }
-    report
-}
-
-/// Writes `report.html`, `report.json` and one CSV per insight into `dir`.
-fn write_report(dir: &Path, report: &Report) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut files = vec![
-        ("report.html".to_string(), to_html(report)),
-        ("report.json".to_string(), to_json(report)),
-    ];
-    for r in &report.insights {
-        files.push((format!("{}.csv", r.name), to_csv(r)));
-    }
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
 }

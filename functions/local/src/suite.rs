@@ -38,11 +38,18 @@ pub async fn run_one(engine: &Engine, insight: &Insight, params: &Params) -> Ins
     }
 }
 
-/// Runs every insight, in order.
-pub async fn run_all(engine: &Engine, params: &Params, generated_at: String) -> Report {
+/// Runs every insight, in order, telling `progress` about each result as it comes.
+pub async fn run_all(
+    engine: &Engine,
+    params: &Params,
+    generated_at: String,
+    mut progress: impl FnMut(&InsightResult),
+) -> Report {
     let mut results = vec![];
     for insight in insights::all() {
-        results.push(run_one(engine, &insight, params).await);
+        let r = run_one(engine, &insight, params).await;
+        progress(&r);
+        results.push(r);
     }
     Report {
         generated_at,

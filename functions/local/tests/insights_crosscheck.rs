@@ -80,7 +80,7 @@ fn cross_check(bucket: &Path, cases: &[Params]) -> (Vec<stockstream_core::report
     let engine = rt.block_on(Engine::new(bucket, &catalog)).unwrap();
     let reports: Vec<_> = cases
         .iter()
-        .map(|p| rt.block_on(run_all(&engine, p, "2026-11-26T00:00:00Z".into())))
+        .map(|p| rt.block_on(run_all(&engine, p, "2026-11-26T00:00:00Z".into(), |_| {})))
         .collect();
     let duck = duckdb(&bucket.join("lake/bars"), cases);
     let mut compared = 0;

@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Checks template.yaml against the code it deploys.
+
+For every function the template builds with cargo-lambda (Metadata.BuildMethod
+rust-cargolambda):
+  - BuildProperties.Binary is a [[bin]] of a workspace member (Cargo.toml `members`, parsed
+    with tomllib), so `sam build` builds something that exists;
+  - CodeUri is the workspace root, Runtime provided.al2023 and Handler bootstrap (what
+    cargo-lambda's output needs), after merging Globals;
+  - every environment variable the binary's crate reads is set in the function's Environment
+    (or in Globals). "Reads" means `get("NAME")` (the config modules read through a `get`
+    closure), a call of a closure or fn that hands its first argument to `get` (such as
+    `required("NAME", ...)`), or `env::var("NAME")` / `env::var_os("NAME")`, in src/**/*.rs of
+    the crate and of the workspace crates it depends on, outside `#[cfg(test)]` and comments.
+    Variables Lambda sets itself (AWS_LAMBDA_*, AWS_REGION, ...) are not expected in the
+    template.
+
+Usage: .ci/check-template.py [--template FILE] [--allow-missing BINARY]...
+--allow-missing lets a function whose binary is not (yet) in the workspace pass with a note
+instead of failing. Exit status: 0 all good, 1 a check failed, 2 the inputs cannot be read.
+"""
+
+import argparse
+import glob
+import os
+import re
+import sys
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    sys.exit("check-template: needs Python 3.11 or later (tomllib)")
+try:
+    import yaml
+except ModuleNotFoundError:
+    sys.exit("check-template: needs PyYAML (run it with the venv of .ci/setup: $STOCKSTREAM_SAM's python)")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Set by the Lambda runtime, never by the template (Lambda refuses most of them anyway).
+RUNTIME_VARIABLES = {
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "TZ",
+}
+
+
+def is_runtime_variable(name):
+    return name.startswith("AWS_LAMBDA_") or name in RUNTIME_VARIABLES
+
+
+# --- template -------------------------------------------------------------------------------
+
+
+class CfnLoader(yaml.SafeLoader):
+    """PyYAML's safe loader plus CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, ...),
+    read into their long JSON forms."""
+
+
+def _cfn_tag(loader, tag_suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "Condition":
+        return {"Condition": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Fn::" + tag_suffix: value}
+
+
+CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def load_template(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.load(f, Loader=CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    except (OSError, yaml.YAMLError) as e:
+        print(f"check-template: cannot read {path}: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+# --- workspace ------------------------------------------------------------------------------
+
+
+def read_toml(path):
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        print(f"check-template: cannot read {path}: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+def workspace_members(root):
+    """Member directories (relative to root) of the workspace, globs expanded."""
+    ws = read_toml(os.path.join(root, "Cargo.toml")).get("workspace", {})
+    excluded = {os.path.normpath(e) for e in ws.get("exclude", [])}
+    members = []
+    for pattern in ws.get("members", []):
+        for d in sorted(glob.glob(os.path.join(root, pattern))) or [os.path.join(root, pattern)]:
+            rel = os.path.normpath(os.path.relpath(d, root))
+            if rel not in excluded and os.path.isfile(os.path.join(root, rel, "Cargo.toml")):
+                members.append(rel)
+    return members, ws.get("dependencies", {})
+
+
+def crate_binaries(root, member):
+    """Binary target names of one crate, as Cargo finds them: the [[bin]] entries, plus
+    src/main.rs (named after the package) and src/bin/* unless declared or autobins = false."""
+    manifest = read_toml(os.path.join(root, member, "Cargo.toml"))
+    package = manifest.get("package", {})
+    declared = manifest.get("bin", [])
+    names = {b["name"] for b in declared if "name" in b}
+    if package.get("autobins", True) is False:
+        return names
+    declared_paths = {os.path.normpath(b["path"]) for b in declared if "path" in b}
+    src = os.path.join(root, member, "src")
+    if os.path.isfile(os.path.join(src, "main.rs")) and os.path.normpath("src/main.rs") not in declared_paths:
+        names.add(package.get("name", os.path.basename(member)))
+    for f in glob.glob(os.path.join(src, "bin", "*.rs")) + glob.glob(os.path.join(src, "bin", "*", "main.rs")):
+        rel = os.path.normpath(os.path.relpath(f, os.path.join(root, member)))
+        if rel not in declared_paths:
+            stem = os.path.basename(os.path.dirname(f)) if f.endswith(os.sep + "main.rs") else os.path.splitext(os.path.basename(f))[0]
+            names.add(stem)
+    return names
+
+
+def workspace_path_dependencies(root, member, members, ws_deps):
+    """Workspace members that `member` depends on (normal dependencies, by path)."""
+    manifest = read_toml(os.path.join(root, member, "Cargo.toml"))
+    found = []
+    for name, spec in manifest.get("dependencies", {}).items():
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("workspace"):
+            spec = ws_deps.get(name, {})
+            base = root
+        else:
+            base = os.path.join(root, member)
+        path = spec.get("path") if isinstance(spec, dict) else None
+        if path:
+            rel = os.path.normpath(os.path.relpath(os.path.join(base, path), root))
+            if rel in members:
+                found.append(rel)
+    return found
+
+
+# --- environment variables read by the code -------------------------------------------------
+
+# A variable is read by name through `get` (the config modules' lookup, which `main` makes
+# `|k| std::env::var(k).ok()`) or through a closure or fn that passes its first parameter on
+# to such a reader (insights: `let value = |k: &str| get(k)...; let required = |k, what|
+# value(k)...`), so `required("ATHENA_WORKGROUP", ...)` reads ATHENA_WORKGROUP too.
+ENV_CALL = re.compile(r'\benv::var(?:_os)?\(\s*"([A-Z][A-Z0-9_]*)"\s*\)')
+LET_CLOSURE = re.compile(r"\blet\s+(\w+)\s*=\s*(?:move\s+)?\|\s*(\w+)[^|]*\|")
+FN_ITEM = re.compile(r"\bfn\s+(\w+)\s*(?:<[^>{]*>)?\(\s*(\w+)\s*:")
+
+
+def code_without_tests_and_comments(text):
+    """The file up to its first `#[cfg(test)]`, without line and doc comments."""
+    cut = text.find("#[cfg(test)]")
+    if cut >= 0:
+        text = text[:cut]
+    # Comment lines are blanked, not dropped, so line numbers stay those of the file.
+    return "\n".join("" if line.lstrip().startswith("//") else line for line in text.splitlines())
+
+
+def _body(code, start, is_fn):
+    """The text of a closure body (up to `;` or `,` at depth 0) or a fn body (its braces)."""
+    depth, i = 0, start
+    if is_fn:
+        i = code.find("{", start)
+        if i < 0:
+            return ""
+    for j in range(i, len(code)):
+        c = code[j]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth < 0 or (is_fn and depth == 0):
+                return code[i : j + 1]
+        elif c in ";," and depth == 0 and not is_fn:
+            return code[i:j]
+    return code[i:]
+
+
+def readers(code):
+    """Names of the functions and closures of `code` that read a variable by their first argument."""
+    names = {"get"}
+    candidates = [(m.group(1), m.group(2), _body(code, m.end(), False)) for m in LET_CLOSURE.finditer(code)]
+    candidates += [(m.group(1), m.group(2), _body(code, m.end(), True)) for m in FN_ITEM.finditer(code)]
+    grown = True
+    while grown:
+        grown = False
+        for name, param, body in candidates:
+            if name in names:
+                continue
+            call = re.compile(r"(?<![\w.])(?:%s)\(\s*%s\b" % ("|".join(sorted(names)), re.escape(param)))
+            if call.search(body):
+                names.add(name)
+                grown = True
+    return names
+
+
+def variables_read(root, crate_dirs):
+    """{NAME: [file:line, ...]} for every variable the crates read."""
+    found = {}
+    for crate in crate_dirs:
+        for path in sorted(glob.glob(os.path.join(root, crate, "src", "**", "*.rs"), recursive=True)):
+            with open(path, encoding="utf-8") as f:
+                code = code_without_tests_and_comments(f.read())
+            by_name = re.compile(r'(?<![\w.])(?:%s)\(\s*"([A-Z][A-Z0-9_]*)"' % "|".join(sorted(readers(code))))
+            for lineno, line in enumerate(code.splitlines(), 1):
+                for pattern in (by_name, ENV_CALL):
+                    for m in pattern.finditer(line):
+                        found.setdefault(m.group(1), []).append(f"{os.path.relpath(path, root)}:{lineno}")
+    return found
+
+
+# --- the check ------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--template", default=os.path.join(ROOT, "template.yaml"))
+    ap.add_argument(
+        "--allow-missing",
+        action="append",
+        default=[],
+        metavar="BINARY",
+        help="a function whose Binary is not a workspace binary yet is noted, not failed",
+    )
+    args = ap.parse_args()
+
+    template = load_template(args.template)
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        print(f"check-template: {args.template} has no Resources", file=sys.stderr)
+        return 2
+    globals_fn = (template.get("Globals") or {}).get("Function") or {}
+    global_vars = ((globals_fn.get("Environment") or {}).get("Variables")) or {}
+
+    members, ws_deps = workspace_members(ROOT)
+    bin_to_crate = {}
+    for m in members:
+        for b in crate_binaries(ROOT, m):
+            bin_to_crate.setdefault(b, m)
+
+    failures, notes, checked = [], [], 0
+    for logical_id, resource in template["Resources"].items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        metadata = resource.get("Metadata") or {}
+        props = {**globals_fn, **(resource.get("Properties") or {})}
+        where = f"{logical_id}"
+        if metadata.get("BuildMethod") != "rust-cargolambda":
+            failures.append(f"{where}: Metadata.BuildMethod is {metadata.get('BuildMethod')!r}, not rust-cargolambda")
+            continue
+        binary = (metadata.get("BuildProperties") or {}).get("Binary")
+        if not binary:
+            failures.append(f"{where}: Metadata.BuildProperties.Binary is not set")
+            continue
+        for key, want in (("CodeUri", "."), ("Runtime", "provided.al2023"), ("Handler", "bootstrap")):
+            if props.get(key) != want:
+                failures.append(f"{where}: {key} is {props.get(key)!r}, expected {want!r} (here or in Globals)")
+        crate = bin_to_crate.get(binary)
+        if crate is None:
+            message = (
+                f"{where}: Binary {binary} is not a workspace binary "
+                f"(binaries: {', '.join(sorted(bin_to_crate))})"
+            )
+            if binary in args.allow_missing:
+                notes.append(f"{message}; allowed by --allow-missing {binary}, its environment is not checked")
+            else:
+                failures.append(message)
+            continue
+        if binary in args.allow_missing:
+            notes.append(f"{where}: Binary {binary} exists now ({crate}); --allow-missing {binary} is no longer needed")
+        checked += 1
+
+        local_vars = ((props.get("Environment") or {}).get("Variables")) or {}
+        if not isinstance(local_vars, dict):
+            failures.append(f"{where}: Environment.Variables is not a mapping the check can read")
+            continue
+        env = {**global_vars, **local_vars}
+        crates = [crate] + workspace_path_dependencies(ROOT, crate, members, ws_deps)
+        read = {k: v for k, v in variables_read(ROOT, crates).items() if not is_runtime_variable(k)}
+        missing = sorted(k for k in read if k not in env)
+        for name in missing:
+            failures.append(f"{where} (bin {binary}, {crate}): reads {name} ({read[name][0]}) but the template does not set it")
+        for name in sorted(k for k in local_vars if k not in read):
+            notes.append(f"{where}: sets {name}, which {crate} does not read")
+        if not missing:
+            print(f"ok: {where}: bin {binary} ({crate}); sets all {len(read)} variables it reads: {', '.join(sorted(read))}")
+
+    for n in notes:
+        print(f"note: {n}")
+    if checked == 0 and not failures:
+        failures.append("no rust-cargolambda function was found in the template")
+    for f in failures:
+        print(f"FAIL: {f}", file=sys.stderr)
+    if failures:
+        print(f"check-template: {len(failures)} problem(s) in {os.path.relpath(args.template, ROOT)}", file=sys.stderr)
+        return 1
+    print(f"check-template: {checked} function(s) match the code")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+//! The replay function: a CSV dropped into S3 streams into Kafka through the producer's own
+//! pipeline (parsing, validation, message format and headers, rejects, checkpoints), with
+//! `source` = the object's `s3://` URI.
+//!
+//! Modules: [`config`] (settings from the environment), [`event`] (the S3 notification and
+//! the continuation event, with URL-decoded keys), [`spool`] (the object streamed to local
+//! disk in fixed-size chunks, never whole in memory), [`replay`] (one object: checkpoint in,
+//! produce until done or out of time, checkpoint, rejects and, if unfinished, a continuation
+//! out); [`handler`] (one invocation: every object of the event within its time).
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod event;
+pub mod handler;
+pub mod replay;
+pub mod spool;

@@ -1,0 +1,390 @@
+//! One object: from its checkpoint (if any) to Kafka, until done or out of time.
+//!
+//! The producer does the work ([`stockstream_producer::produce::produce`]): parsing,
+//! validation, the message format and headers (`source` = `s3://bucket/key`, `line`),
+//! rejects with reasons, and checkpoints that record which rows are surely in Kafka and from
+//! which offsets a resumed run scans the topic for rows delivered after the checkpoint. So a
+//! resumed run (the next invocation, or Lambda's retry after a crash) sends nothing twice.
+//!
+//! Around it, the function keeps the producer's files in S3:
+//! - `<state>/checkpoints/<key>.json`: the ETag of the object and the producer's checkpoint;
+//! - `<rejects>/<key>.rejects.jsonl`: the rejected rows with their line and reason;
+//! - `<state>/continue/<key>.json`: written when time ran out before the end of the file. It
+//!   is an `ObjectCreated` event for the function itself (the template routes that prefix to
+//!   it), so the next invocation picks up at the checkpoint. A large file is replayed over as
+//!   many invocations as it needs, never cut off silently.
+
+use crate::config::ReplayConfig;
+use crate::spool::{spool, SpoolError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stockstream_producer::checkpoint::Checkpoint;
+use stockstream_producer::produce::{produce, RunError};
+
+/// What replaying one object did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Replayed {
+    /// `s3://bucket/key`.
+    pub source: String,
+    /// Rows read in this invocation.
+    pub rows: u64,
+    /// Rows rejected in this invocation (kept under the rejects prefix).
+    pub rejected: u64,
+    /// Rows delivered to Kafka in this invocation.
+    pub delivered: u64,
+    /// Rows found already in Kafka (an earlier, interrupted invocation sent them).
+    pub already_in_topic: u64,
+    /// Bytes downloaded.
+    pub bytes_downloaded: u64,
+    /// True once every row of the object is in Kafka or rejected.
+    pub complete: bool,
+    /// True when time ran out and a continuation was written.
+    pub continued: bool,
+    /// True when the object had been replayed completely before (nothing was sent).
+    pub already_replayed: bool,
+    /// The rejects object, when there are rejects.
+    pub rejects: Option<String>,
+}
+
+/// Why an object could not be replayed (the invocation fails and Lambda retries it).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// S3 refused or failed.
+    #[error("{what} s3://{bucket}/{key}: {detail}")]
+    S3 {
+        /// What was being done.
+        what: &'static str,
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// What S3 said.
+        detail: String,
+    },
+    /// The download failed.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// Local files.
+    #[error("{0}")]
+    Local(String),
+    /// The producer stopped (a bad header, Kafka unreachable or refusing rows). Its checkpoint
+    /// was saved first, so the retry resumes.
+    #[error("s3://{bucket}/{key}: {error}")]
+    Produce {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The producer's error.
+        error: String,
+    },
+}
+
+/// The state object: which version of the object the checkpoint belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// The object's ETag when replay started.
+    pub etag: String,
+    /// The producer's checkpoint.
+    pub checkpoint: Checkpoint,
+}
+
+/// A continuation: the object to resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continuation {
+    /// Bucket.
+    pub bucket: String,
+    /// Key of the CSV object.
+    pub key: String,
+    /// Its ETag.
+    pub etag: String,
+}
+
+/// Keys of the objects kept for `key`.
+pub fn state_key(c: &ReplayConfig, key: &str) -> String {
+    format!("{}/checkpoints/{key}.json", c.state_prefix)
+}
+
+/// Key of the rejects object of `key`.
+pub fn rejects_key(c: &ReplayConfig, key: &str) -> String {
+    format!("{}/{key}.rejects.jsonl", c.rejects_prefix)
+}
+
+/// Key of the continuation object of `key`.
+pub fn continue_key(c: &ReplayConfig, key: &str) -> String {
+    format!("{}/continue/{key}.json", c.state_prefix)
+}
+
+fn s3_err<E: std::error::Error + 'static>(
+    what: &'static str,
+    bucket: &str,
+    key: &str,
+) -> impl FnOnce(aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> ReplayError
+{
+    let (bucket, key) = (bucket.to_string(), key.to_string());
+    move |e| ReplayError::S3 {
+        what,
+        bucket,
+        key,
+        detail: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+async fn get_bytes(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, ReplayError> {
+    match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(o) => {
+            let b = o.body.collect().await.map_err(|e| ReplayError::S3 {
+                what: "reading",
+                bucket: bucket.into(),
+                key: key.into(),
+                detail: e.to_string(),
+            })?;
+            Ok(Some(b.into_bytes().to_vec()))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(s3_err("reading", bucket, key)(e)),
+    }
+}
+
+async fn put(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: ByteStream,
+    kind: &str,
+) -> Result<(), ReplayError> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(kind)
+        .body(body)
+        .send()
+        .await
+        .map_err(s3_err("writing", bucket, key))?;
+    Ok(())
+}
+
+fn local(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReplayError {
+    let path = path.display().to_string();
+    move |e| ReplayError::Local(format!("{what} {path}: {e}"))
+}
+
+/// A private work folder for one object under `root` (the checkpoint records the rejects
+/// file's path, so the name must be the same in every invocation).
+fn work_dir(root: &Path, bucket: &str, key: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (bucket, key).hash(&mut h);
+    root.join(format!("{:016x}", h.finish()))
+}
+
+/// Replays `s3://bucket/key` until done or `until`, working under `work_root` (`/tmp` on
+/// Lambda). `progress` chooses the producer's progress display (`log` on Lambda).
+pub async fn replay_object(
+    client: &Client,
+    c: &ReplayConfig,
+    bucket: &str,
+    key: &str,
+    until: Instant,
+    work_root: &Path,
+) -> Result<Replayed, ReplayError> {
+    let source = format!("s3://{bucket}/{key}");
+    let head = client
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(s3_err("reading", bucket, key))?;
+    let etag = head.e_tag().unwrap_or_default().to_string();
+    let size = head.content_length().unwrap_or_default().max(0) as u64;
+
+    let dir = work_dir(work_root, bucket, key);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(local("creating", &dir))?;
+    let name = key.rsplit('/').next().unwrap_or("input.csv");
+    let (csv, ckpt, rejects) = (
+        dir.join(name),
+        dir.join("checkpoint.json"),
+        dir.join("rejects.jsonl"),
+    );
+
+    // The checkpoint of this version of the object, if an invocation started it.
+    let skey = state_key(c, key);
+    let state: Option<State> = match get_bytes(client, bucket, &skey).await? {
+        Some(b) => serde_json::from_slice(&b).map_err(|e| {
+            ReplayError::Local(format!(
+                "s3://{bucket}/{skey} is not a replay checkpoint: {e}"
+            ))
+        })?,
+        None => None,
+    };
+    let state = state.filter(|s| s.etag == etag);
+    let resume = state
+        .as_ref()
+        .and_then(|s| s.checkpoint.sources.get(&source));
+    if resume.is_some_and(|s| s.complete) {
+        return Ok(Replayed {
+            source,
+            complete: true,
+            already_replayed: true,
+            ..Default::default()
+        });
+    }
+    let resume_at = resume.map(|s| s.snapshot.offset);
+    if let Some(s) = &state {
+        // The producer checks the checkpoint against its rejects file's path.
+        let mut cp = s.checkpoint.clone();
+        cp.rejects = rejects.clone();
+        cp.save(&ckpt)
+            .map_err(|e| ReplayError::Local(format!("{e:#}")))?;
+        let rkey = rejects_key(c, key);
+        let old = get_bytes(client, bucket, &rkey).await?.unwrap_or_default();
+        std::fs::write(&rejects, old).map_err(local("writing", &rejects))?;
+    }
+    let downloaded = spool(client, bucket, key, &etag, size, &csv, resume_at).await?;
+
+    // Produce on a blocking thread; a timer asks it to stop (it flushes and checkpoints).
+    let stop = Arc::new(AtomicBool::new(false));
+    let argv: Vec<String> = vec![
+        "stockstream-producer".into(),
+        "produce".into(),
+        "--brokers".into(),
+        c.brokers.clone(),
+        "--topic".into(),
+        c.topic.clone(),
+        "--rejects".into(),
+        rejects.display().to_string(),
+        "--checkpoint".into(),
+        ckpt.display().to_string(),
+        "--source-name".into(),
+        source.clone(),
+        "--progress".into(),
+        "log".into(),
+        csv.display().to_string(),
+    ];
+    let cli = <stockstream_producer::cli::Cli as clap::Parser>::try_parse_from(&argv)
+        .map_err(|e| ReplayError::Local(format!("producer flags: {e}")))?;
+    let stockstream_producer::cli::Command::Produce(args) = cli.command else {
+        unreachable!("built as produce")
+    };
+    let timer_stop = Arc::clone(&stop);
+    let timer = tokio::spawn(async move {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
+        timer_stop.store(true, Ordering::Relaxed);
+    });
+    let stop_p = Arc::clone(&stop);
+    let outcome = tokio::task::spawn_blocking(move || produce(&args, &stop_p))
+        .await
+        .map_err(|e| ReplayError::Local(format!("the producer thread failed: {e}")))?;
+    timer.abort();
+
+    // Whatever happened, keep what the producer recorded.
+    let cp_bytes = std::fs::read(&ckpt).ok();
+    let checkpoint: Option<Checkpoint> = cp_bytes
+        .as_deref()
+        .and_then(|b| serde_json::from_slice(b).ok());
+    if let Some(cp) = &checkpoint {
+        let body = serde_json::to_vec_pretty(&State {
+            etag: etag.clone(),
+            checkpoint: cp.clone(),
+        })
+        .expect("state serialises");
+        put(
+            client,
+            bucket,
+            &skey,
+            ByteStream::from(body),
+            "application/json",
+        )
+        .await?;
+    }
+    let has_rejects = std::fs::metadata(&rejects)
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
+    let rkey = rejects_key(c, key);
+    if has_rejects {
+        let body = ByteStream::from_path(&rejects)
+            .await
+            .map_err(|e| ReplayError::Local(format!("reading {}: {e}", rejects.display())))?;
+        put(client, bucket, &rkey, body, "application/x-ndjson").await?;
+    }
+    let _ = std::fs::remove_file(&csv);
+    let mut r = Replayed {
+        source: source.clone(),
+        bytes_downloaded: downloaded,
+        rejects: has_rejects.then(|| format!("s3://{bucket}/{rkey}")),
+        ..Default::default()
+    };
+    let summary = match outcome {
+        Ok(s) => {
+            r.complete = true;
+            s
+        }
+        Err(RunError::Interrupted) => {
+            let cont = Continuation {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                etag: etag.clone(),
+            };
+            let body = serde_json::to_vec(&cont).expect("continuation serialises");
+            put(
+                client,
+                bucket,
+                &continue_key(c, key),
+                ByteStream::from(body),
+                "application/json",
+            )
+            .await?;
+            r.continued = true;
+            // The counts of this invocation are in the checkpoint's snapshot.
+            if let Some(s) = checkpoint.as_ref().and_then(|cp| cp.sources.get(&source)) {
+                let before = resume.map(|s| s.snapshot.stats.clone()).unwrap_or_default();
+                r.rows = s.snapshot.stats.rows - before.rows;
+                r.rejected = s.snapshot.stats.rejected - before.rejected;
+            }
+            return Ok(r);
+        }
+        Err(e) => {
+            return Err(ReplayError::Produce {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                error: match e {
+                    RunError::Fatal(a) => format!("{a:#}"),
+                    other => other.to_string(),
+                },
+            })
+        }
+    };
+    let before = resume.map(|s| s.snapshot.stats.clone()).unwrap_or_default();
+    r.rows = summary.read.rows.saturating_sub(before.rows);
+    r.rejected = summary.read.rejected.saturating_sub(before.rejected);
+    r.delivered = summary.delivered;
+    r.already_in_topic = summary.already_in_topic;
+    Ok(r)
+}
+
+/// The time an invocation may spend producing: the configured deadline, and the Lambda
+/// deadline less a reserve for flushing and saving (`reserve`).
+pub fn budget(
+    c: &ReplayConfig,
+    started: Instant,
+    lambda_deadline: Option<Instant>,
+    reserve: Duration,
+) -> Instant {
+    let mine = started + c.deadline;
+    match lambda_deadline {
+        Some(d) => mine.min(d.checked_sub(reserve).unwrap_or(started)),
+        None => mine,
+    }
+}

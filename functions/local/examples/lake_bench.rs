@@ -58,7 +58,11 @@ fn main() {
                 rows = 0;
                 for i in insights::all() {
                     let b = bind(i.sql, &p, Placeholders::Dollar).unwrap();
+                    let t = Instant::now();
                     rows += engine.query(&b.sql, &b.values).await.unwrap().rows.len();
+                    if std::env::var_os("LAKE_BENCH_EACH").is_some() {
+                        eprintln!("{:<18} {:>8.3} s", i.name, t.elapsed().as_secs_f64());
+                    }
                 }
                 times.push(t0.elapsed().as_secs_f64());
             }
@@ -67,6 +71,30 @@ fn main() {
                 "{}",
                 serde_json::json!({"median_s": times[times.len() / 2], "rows": rows})
             );
+        }),
+        ["explain", bucket, name, from, to, symbols] => rt.block_on(async {
+            let bucket = Path::new(bucket);
+            let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
+            let p = params(from, to, symbols);
+            let i = insights::by_name(name).expect("an insight name");
+            let b = bind(i.sql, &p, Placeholders::Dollar).unwrap();
+            for q in ["EXPLAIN ", "", "EXPLAIN ", ""] {
+                let t = Instant::now();
+                engine
+                    .query(&format!("{q}{}", b.sql), &b.values)
+                    .await
+                    .unwrap();
+                eprintln!("{q:<9} {:.3} s", t.elapsed().as_secs_f64());
+            }
+            let plan = engine
+                .query(&format!("EXPLAIN ANALYZE {}", b.sql), &b.values)
+                .await
+                .unwrap();
+            for row in plan.rows {
+                for v in row {
+                    println!("{}", v.as_str().unwrap_or_default());
+                }
+            }
         }),
         ["bytes", bucket, from, to] => rt.block_on(async {
             let bucket = Path::new(bucket);

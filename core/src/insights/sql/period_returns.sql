@@ -4,7 +4,10 @@
 -- columns: symbol, as_of, ret_1m, ret_3m, ret_1y, ret_ytd
 WITH base AS (
     -- One row per (symbol, trade_date): a replayed CSV leaves several Kafka records of the
-    -- same bar: keep the latest (ts, then kafka_timestamp, then partition and offset).
+    -- same bar: keep the latest (ts, then kafka_timestamp, then partition and offset), which
+    -- is the first of its day in this order. (Comparing with the previous row, in one window
+    -- per symbol, rather than ROW_NUMBER per (symbol, trade_date): a window per day is a
+    -- window per row, which DataFusion evaluates several times slower.)
     SELECT symbol, trade_date, close, price, volume
     FROM (
         SELECT
@@ -13,18 +16,19 @@ WITH base AS (
             close,
             coalesce(adj_close, close) AS price,
             volume,
-            ROW_NUMBER() OVER (
-                PARTITION BY symbol, trade_date
-                ORDER BY ts DESC NULLS LAST, kafka_timestamp DESC NULLS LAST,
-                         kafka_partition DESC NULLS LAST, kafka_offset DESC NULLS LAST
-            ) AS rn
+            LAG(trade_date) OVER (
+                PARTITION BY symbol
+                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
+                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
+                         kafka_offset DESC NULLS LAST
+            ) AS prev_date
         FROM bars
         WHERE year BETWEEN :year_from AND :year_to
           AND trade_date >= CAST(:scan_from AS DATE)
           AND trade_date <= CAST(:to AS DATE)
           AND :symbol_filter
     ) AS ranked
-    WHERE rn = 1
+    WHERE prev_date IS NULL OR prev_date <> trade_date
 ),
 as_of_day AS (
     SELECT symbol, trade_date AS as_of, price
@@ -68,18 +72,31 @@ anchor_dates AS (
       ON b.symbol = a.symbol
      AND b.trade_date <= a.as_of
     GROUP BY a.symbol, a.as_of, a.price
+),
+prices AS (
+    -- The price on each anchor date, in one pass over base (a LEFT JOIN, so a symbol whose
+    -- history starts after every anchor still gets its row, with NULL returns).
+    SELECT
+        d.symbol,
+        d.as_of,
+        d.price,
+        max(CASE WHEN b.trade_date = d.date_1m THEN b.price END) AS price_1m,
+        max(CASE WHEN b.trade_date = d.date_3m THEN b.price END) AS price_3m,
+        max(CASE WHEN b.trade_date = d.date_1y THEN b.price END) AS price_1y,
+        max(CASE WHEN b.trade_date = d.date_prev_year_end THEN b.price END) AS price_prev_year_end,
+        max(CASE WHEN b.trade_date = d.date_year_first THEN b.price END) AS price_year_first
+    FROM anchor_dates AS d
+    LEFT JOIN base AS b
+      ON b.symbol = d.symbol
+     AND b.trade_date IN (d.date_1m, d.date_3m, d.date_1y, d.date_prev_year_end, d.date_year_first)
+    GROUP BY d.symbol, d.as_of, d.price
 )
 SELECT
-    d.symbol,
-    d.as_of,
-    d.price / NULLIF(p1m.price, 0) - 1 AS ret_1m,
-    d.price / NULLIF(p3m.price, 0) - 1 AS ret_3m,
-    d.price / NULLIF(p1y.price, 0) - 1 AS ret_1y,
-    d.price / NULLIF(coalesce(pye.price, pyf.price), 0) - 1 AS ret_ytd
-FROM anchor_dates AS d
-LEFT JOIN base AS p1m ON p1m.symbol = d.symbol AND p1m.trade_date = d.date_1m
-LEFT JOIN base AS p3m ON p3m.symbol = d.symbol AND p3m.trade_date = d.date_3m
-LEFT JOIN base AS p1y ON p1y.symbol = d.symbol AND p1y.trade_date = d.date_1y
-LEFT JOIN base AS pye ON pye.symbol = d.symbol AND pye.trade_date = d.date_prev_year_end
-LEFT JOIN base AS pyf ON pyf.symbol = d.symbol AND pyf.trade_date = d.date_year_first
-ORDER BY d.symbol ASC NULLS LAST
+    symbol,
+    as_of,
+    price / NULLIF(price_1m, 0) - 1 AS ret_1m,
+    price / NULLIF(price_3m, 0) - 1 AS ret_3m,
+    price / NULLIF(price_1y, 0) - 1 AS ret_1y,
+    price / NULLIF(coalesce(price_prev_year_end, price_year_first), 0) - 1 AS ret_ytd
+FROM prices
+ORDER BY symbol ASC NULLS LAST

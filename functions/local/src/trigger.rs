@@ -432,20 +432,6 @@ fn deliver(
     stats.committed.extend(ends);
     stats.batches += 1;
     stats.records += n as u64;
-    add(&mut stats.sink, &summary);
+    stats.sink.merge(&summary);
     Ok(())
-}
-
-fn add(total: &mut Summary, s: &Summary) {
-    total.records_in += s.records_in;
-    total.rows_written += s.rows_written;
-    total.quarantined += s.quarantined;
-    total.already_stored += s.already_stored;
-    total.objects_written += s.objects_written;
-    total.objects_adopted += s.objects_adopted;
-    total.bytes_written += s.bytes_written;
-    for (k, v) in &s.quarantine_reasons {
-        *total.quarantine_reasons.entry(k.clone()).or_default() += v;
-    }
-    total.partitions = total.partitions.max(s.partitions);
 }

@@ -51,6 +51,22 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds another invocation's counts (the local trigger's running total); `partitions`
+    /// keeps the largest.
+    pub fn merge(&mut self, other: &Summary) {
+        self.records_in += other.records_in;
+        self.rows_written += other.rows_written;
+        self.quarantined += other.quarantined;
+        self.already_stored += other.already_stored;
+        self.objects_written += other.objects_written;
+        self.objects_adopted += other.objects_adopted;
+        self.bytes_written += other.bytes_written;
+        for (code, n) in &other.quarantine_reasons {
+            *self.quarantine_reasons.entry(code.clone()).or_default() += n;
+        }
+        self.partitions = self.partitions.max(other.partitions);
+    }
+
     fn add(&mut self, o: &Outcome) {
         self.rows_written += o.rows;
         self.quarantined += o.quarantined;

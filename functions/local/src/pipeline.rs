@@ -559,10 +559,6 @@ impl DemoSummary {
             self.insights_ok, self.insights
         );
         println!("  report      {}", self.report);
-        println!("{}", self.html_path_line());
-    }
-
-    fn html_path_line(&self) -> String {
-        format!("  open        {}", self.report_html.display())
+        println!("  open        {}", self.report_html.display());
     }
 }

@@ -221,14 +221,14 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
     c.create_bucket().bucket(&bucket).send().await.unwrap();
     let topic = unique("replay-big-bars");
     create_topic(&topic, 2);
-    let config = stockstream_core::generate::GenConfig {
+    let generated = stockstream_core::generate::GenConfig {
         symbols: 200,
         days: 2000,
         seed: 11,
         ..Default::default()
     };
     let mut csv = vec![];
-    stockstream_core::generate::write_csv(&config, &mut csv).unwrap();
+    stockstream_core::generate::write_csv(&generated, &mut csv).unwrap();
     let key = "drop/generated.csv";
     c.put_object()
         .bucket(&bucket)
@@ -237,7 +237,7 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
         .send()
         .await
         .unwrap();
-    let cfg = config_of(&topic);
+    let cfg = config(&topic);
     let work = tempfile::tempdir().unwrap();
     let (lines, _) = accepted_lines(&csv);
 
@@ -299,8 +299,4 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
     let got = &read_topic(&topic)[&format!("s3://{bucket}/{key}")];
     assert_eq!(got.len(), lines.len(), "every row arrived");
     assert!(got.values().all(|n| *n == 1), "no row arrived twice");
-}
-
-fn config_of(topic: &str) -> ReplayConfig {
-    config(topic)
 }

@@ -4,8 +4,8 @@ A generated lake of SYMBOLS x DAYS rows (default 1,000 x 10,000 = 10 million, 19
 written by the sink's commit in trigger-sized batches and crawled. Two suites:
 - "last year, every symbol": the report a user schedules (partition pruning reads two years);
 - "full history, 20 symbols": every partition, filtered by symbol.
-Each engine runs the 8 insights of a suite back to back; median of the repeats; both engines
-use both cores. DuckDB runs the same bound SQL (`?`) over
+Each engine runs the 8 insights of a suite back to back; median of the repeats (of the suite,
+and of each insight, printed below it); both engines use both cores. DuckDB runs the same bound SQL (`?`) over
 `read_parquet(…, hive_partitioning = true, hive_types_autocast = false)`, as the cross-check
 test does. Then the bytes DataFusion read for a one-month query vs the same query on the
 whole table (partition pruning at work).
@@ -59,22 +59,29 @@ def main():
     for label, frm, until, syms in suites:
         jobs = json.loads(run([a.bin, "jobs", frm, until, syms]))
         ours = json.loads(run([a.bin, "suite", bucket, frm, until, syms, str(a.repeats)]))
-        times = []
+        times, each = [], {j["name"]: [] for j in jobs}
         for _ in range(a.repeats):
             t0 = time.perf_counter()
             n = 0
             for j in jobs:
+                t = time.perf_counter()
                 n += len(con.execute(j["sql"], j["values"]).fetchall())
+                each[j["name"]].append(time.perf_counter() - t)
             times.append(time.perf_counter() - t0)
         duck_s = statistics.median(times)
         if n != ours["rows"]:
             raise SystemExit(f"{label}: DuckDB returned {n} rows, DataFusion {ours['rows']}")
         ratio = ours["median_s"] / duck_s
+        per = {name: {"datafusion_s": round(ours["each_s"][name], 3),
+                      "duckdb_s": round(statistics.median(t), 3)} for name, t in each.items()}
         results.append({"suite": label, "datafusion_s": round(ours["median_s"], 3),
                         "duckdb_s": round(duck_s, 3), "ratio_to_duckdb": round(ratio, 2),
-                        "rows_out": n})
+                        "rows_out": n, "insights": per})
         print(f"{label:<26} DataFusion {ours['median_s']:7.2f} s   DuckDB {duck_s:7.2f} s   "
               f"ratio {ratio:.2f} (target <= 1.5)")
+        for name, t in per.items():
+            print(f"  {name:<24} DataFusion {t['datafusion_s']:7.3f} s   DuckDB "
+                  f"{t['duckdb_s']:7.3f} s   ratio {t['datafusion_s'] / max(t['duckdb_s'], 1e-9):.2f}")
     month_from = f"{y:04d}-{m:02d}-01"
     b = json.loads(run([a.bin, "bytes", bucket, month_from, to]))
     share = b["window_bytes"] / max(1, b["full_bytes"])

@@ -5,9 +5,11 @@
 //!   crawls it; it does nothing when the catalog already holds that many rows.
 //! - `lake_bench jobs FROM TO SYMBOLS` prints the suite's SQL bound with `?` for DuckDB.
 //! - `lake_bench suite BUCKET FROM TO SYMBOLS REPEATS` times the whole suite on DataFusion
-//!   (median of the repeats) and prints one JSON line.
+//!   (median of the repeats, and each insight's median) and prints one JSON line.
 //! - `lake_bench bytes BUCKET FROM TO` prints the bytes DataFusion's Parquet scan read for a
 //!   query over the window and for the same query over the whole table.
+//!
+//! - `lake_bench sql BUCKET SQL` runs one query three times and prints its times.
 //!
 //! SYMBOLS is a comma-separated list, or `all`.
 
@@ -25,6 +27,11 @@ use stockstream_sink::commit::{Entry, Sink};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::LocalDir;
+
+fn median(mut t: Vec<f64>) -> f64 {
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,26 +58,39 @@ fn main() {
             let bucket = Path::new(bucket);
             let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
             let p = params(from, to, symbols);
+            let all = insights::all();
             let mut times = vec![];
+            let mut each: Vec<Vec<f64>> = vec![vec![]; all.len()];
             let mut rows = 0;
             for _ in 0..repeats.parse::<usize>().unwrap() {
                 let t0 = Instant::now();
                 rows = 0;
-                for i in insights::all() {
+                for (k, i) in all.iter().enumerate() {
                     let b = bind(i.sql, &p, Placeholders::Dollar).unwrap();
                     let t = Instant::now();
                     rows += engine.query(&b.sql, &b.values).await.unwrap().rows.len();
-                    if std::env::var_os("LAKE_BENCH_EACH").is_some() {
-                        eprintln!("{:<18} {:>8.3} s", i.name, t.elapsed().as_secs_f64());
-                    }
+                    each[k].push(t.elapsed().as_secs_f64());
                 }
                 times.push(t0.elapsed().as_secs_f64());
             }
-            times.sort_by(f64::total_cmp);
+            let each: serde_json::Map<String, serde_json::Value> = all
+                .iter()
+                .zip(each)
+                .map(|(i, t)| (i.name.to_string(), median(t).into()))
+                .collect();
             println!(
                 "{}",
-                serde_json::json!({"median_s": times[times.len() / 2], "rows": rows})
+                serde_json::json!({"median_s": median(times), "rows": rows, "each_s": each})
             );
+        }),
+        ["sql", bucket, sql] => rt.block_on(async {
+            let bucket = Path::new(bucket);
+            let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
+            for _ in 0..3 {
+                let t = Instant::now();
+                let rows = engine.query(sql, &[]).await.unwrap().rows.len();
+                eprintln!("{rows} rows in {:.3} s", t.elapsed().as_secs_f64());
+            }
         }),
         ["explain", bucket, name, from, to, symbols] => rt.block_on(async {
             let bucket = Path::new(bucket);

@@ -60,7 +60,11 @@ pub struct Engine {
 impl Engine {
     /// Registers every table of `catalog`, whose locations are relative to `bucket`.
     pub async fn new(bucket: &Path, catalog: &Catalog) -> Result<Engine, EngineError> {
-        let config = SessionConfig::new().with_information_schema(false);
+        // DataFusion's own `DATAFUSION_*` variables (e.g.
+        // `DATAFUSION_EXECUTION_TARGET_PARTITIONS`) tune the engine without a rebuild.
+        let config = SessionConfig::from_env()
+            .map_err(|e| EngineError::Query(format!("DATAFUSION_* settings: {e}")))?
+            .with_information_schema(false);
         let ctx = SessionContext::new_with_config(config);
         for (name, table) in &catalog.tables {
             let bad = |problem: String| EngineError::Table {

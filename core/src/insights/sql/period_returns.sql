@@ -30,66 +30,65 @@ WITH base AS (
     ) AS ranked
     WHERE prev_date IS NULL OR prev_date <> trade_date
 ),
-as_of_day AS (
-    SELECT symbol, trade_date AS as_of, price
-    FROM (
-        SELECT
-            symbol, trade_date, price,
-            ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date DESC NULLS LAST) AS rn
-        FROM base
-        WHERE trade_date >= CAST(:from AS DATE)
-    ) AS last_day
-    WHERE rn = 1
+-- Each step below reads the step before it once: no CTE is read twice, because neither Athena
+-- (Trino) nor DataFusion materialises a CTE, and a second reference is a second scan of the
+-- lake (billed by Athena per byte). Whole-symbol values are window aggregates instead.
+with_as_of AS (
+    -- as_of: the symbol's last trading day up to the window's end.
+    SELECT
+        symbol, trade_date, price,
+        max(trade_date) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS as_of
+    FROM base
 ),
 anchors AS (
     -- Calendar look-backs: a month back from the 31st clamps to the last day of that month.
     SELECT
-        symbol,
-        as_of,
-        price,
+        symbol, trade_date, price, as_of,
         CAST(as_of - INTERVAL '1' MONTH AS DATE) AS anchor_1m,
         CAST(as_of - INTERVAL '3' MONTH AS DATE) AS anchor_3m,
         CAST(as_of - INTERVAL '1' YEAR AS DATE) AS anchor_1y,
         CAST(date_trunc('year', as_of) AS DATE) AS year_start,
         CAST(CAST(date_trunc('year', as_of) AS DATE) - INTERVAL '1' YEAR AS DATE) AS prev_year_start
-    FROM as_of_day
+    FROM with_as_of
 ),
 anchor_dates AS (
     -- The last trading day on or before each anchor (NULL when the data starts later),
     -- for YTD the last day of the previous calendar year, else the first day of this one.
     SELECT
-        a.symbol,
-        a.as_of,
-        a.price,
-        max(CASE WHEN b.trade_date <= a.anchor_1m THEN b.trade_date END) AS date_1m,
-        max(CASE WHEN b.trade_date <= a.anchor_3m THEN b.trade_date END) AS date_3m,
-        max(CASE WHEN b.trade_date <= a.anchor_1y THEN b.trade_date END) AS date_1y,
-        max(CASE WHEN b.trade_date < a.year_start AND b.trade_date >= a.prev_year_start
-                 THEN b.trade_date END) AS date_prev_year_end,
-        min(CASE WHEN b.trade_date >= a.year_start THEN b.trade_date END) AS date_year_first
-    FROM anchors AS a
-    JOIN base AS b
-      ON b.symbol = a.symbol
-     AND b.trade_date <= a.as_of
-    GROUP BY a.symbol, a.as_of, a.price
+        symbol, trade_date, price, as_of,
+        max(CASE WHEN trade_date <= anchor_1m THEN trade_date END) OVER (
+            PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS date_1m,
+        max(CASE WHEN trade_date <= anchor_3m THEN trade_date END) OVER (
+            PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS date_3m,
+        max(CASE WHEN trade_date <= anchor_1y THEN trade_date END) OVER (
+            PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS date_1y,
+        max(CASE WHEN trade_date < year_start AND trade_date >= prev_year_start
+                 THEN trade_date END) OVER (
+            PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS date_prev_year_end,
+        min(CASE WHEN trade_date >= year_start THEN trade_date END) OVER (
+            PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS date_year_first
+    FROM anchors
 ),
 prices AS (
-    -- The price on each anchor date, in one pass over base (a LEFT JOIN, so a symbol whose
-    -- history starts after every anchor still gets its row, with NULL returns).
+    -- A symbol with no trading day in the window has no as_of in it and no row here.
     SELECT
-        d.symbol,
-        d.as_of,
-        d.price,
-        max(CASE WHEN b.trade_date = d.date_1m THEN b.price END) AS price_1m,
-        max(CASE WHEN b.trade_date = d.date_3m THEN b.price END) AS price_3m,
-        max(CASE WHEN b.trade_date = d.date_1y THEN b.price END) AS price_1y,
-        max(CASE WHEN b.trade_date = d.date_prev_year_end THEN b.price END) AS price_prev_year_end,
-        max(CASE WHEN b.trade_date = d.date_year_first THEN b.price END) AS price_year_first
-    FROM anchor_dates AS d
-    LEFT JOIN base AS b
-      ON b.symbol = d.symbol
-     AND b.trade_date IN (d.date_1m, d.date_3m, d.date_1y, d.date_prev_year_end, d.date_year_first)
-    GROUP BY d.symbol, d.as_of, d.price
+        symbol,
+        as_of,
+        max(CASE WHEN trade_date = as_of THEN price END) AS price,
+        max(CASE WHEN trade_date = date_1m THEN price END) AS price_1m,
+        max(CASE WHEN trade_date = date_3m THEN price END) AS price_3m,
+        max(CASE WHEN trade_date = date_1y THEN price END) AS price_1y,
+        max(CASE WHEN trade_date = date_prev_year_end THEN price END) AS price_prev_year_end,
+        max(CASE WHEN trade_date = date_year_first THEN price END) AS price_year_first
+    FROM anchor_dates
+    WHERE as_of >= CAST(:from AS DATE)
+    GROUP BY symbol, as_of
 )
 SELECT
     symbol,

@@ -50,25 +50,27 @@ ends AS (
 ),
 moves AS (
     SELECT
-        symbol, first_date, first_price, last_date, last_price,
-        last_price / NULLIF(first_price, 0) - 1 AS ret
-    FROM ends
-    WHERE last_date > first_date
+        CASE WHEN ret > 0 THEN 'gainer' ELSE 'loser' END AS side,
+        symbol, first_date, first_price, last_date, last_price, ret
+    FROM (
+        SELECT
+            symbol, first_date, first_price, last_date, last_price,
+            last_price / NULLIF(first_price, 0) - 1 AS ret
+        FROM ends
+        WHERE last_date > first_date
+    ) AS returns
+    WHERE ret <> 0
 ),
 ranked AS (
+    -- Gainers by return descending, losers ascending: both are by size of the move. One
+    -- ranking over both sides, so `moves` is read once (neither Athena nor DataFusion
+    -- materialises a CTE: a second reference is a second scan of the lake).
     SELECT
-        'gainer' AS side,
-        ROW_NUMBER() OVER (ORDER BY ret DESC NULLS LAST, symbol ASC NULLS LAST) AS rn,
+        side,
+        ROW_NUMBER() OVER (PARTITION BY side
+                           ORDER BY abs(ret) DESC NULLS LAST, symbol ASC NULLS LAST) AS rn,
         symbol, first_date, first_price, last_date, last_price, ret
     FROM moves
-    WHERE ret > 0
-    UNION ALL
-    SELECT
-        'loser' AS side,
-        ROW_NUMBER() OVER (ORDER BY ret ASC NULLS LAST, symbol ASC NULLS LAST) AS rn,
-        symbol, first_date, first_price, last_date, last_price, ret
-    FROM moves
-    WHERE ret < 0
 )
 SELECT
     side,

@@ -8,7 +8,6 @@
 //!   (median of the repeats, and each insight's median) and prints one JSON line.
 //! - `lake_bench bytes BUCKET FROM TO` prints the bytes DataFusion's Parquet scan read for a
 //!   query over the window and for the same query over the whole table.
-//!
 //! - `lake_bench sql BUCKET SQL` runs one query three times and prints its times.
 //!
 //! SYMBOLS is a comma-separated list, or `all`.

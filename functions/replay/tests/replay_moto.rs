@@ -133,6 +133,17 @@ fn accepted_lines(csv: &[u8]) -> (Vec<u64>, u64) {
     (lines, stats.rejected)
 }
 
+/// Drops `csv` into the bucket, as a user's upload would.
+async fn put_csv(c: &aws_sdk_s3::Client, bucket: &str, key: &str, csv: &[u8]) {
+    c.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(csv.to_vec()))
+        .send()
+        .await
+        .unwrap();
+}
+
 fn put_event(bucket: &str, encoded_key: &str) -> S3Event {
     serde_json::from_value(serde_json::json!({"Records": [{
         "eventName": "ObjectCreated:Put",
@@ -151,13 +162,7 @@ async fn a_dropped_csv_arrives_in_kafka_once_with_its_rejects_kept() {
     create_topic(&topic, 3);
     let csv = csv_with_rejects();
     let key = "drop/2026 prices (HSI).csv";
-    c.put_object()
-        .bucket(&bucket)
-        .key(key)
-        .body(ByteStream::from(csv.clone()))
-        .send()
-        .await
-        .unwrap();
+    put_csv(&c, &bucket, key, &csv).await;
     let cfg = config(&topic);
     let work = tempfile::tempdir().unwrap();
     let event = put_event(&bucket, "drop/2026+prices+%28HSI%29.csv");
@@ -230,13 +235,7 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
     let mut csv = vec![];
     stockstream_core::generate::write_csv(&generated, &mut csv).unwrap();
     let key = "drop/generated.csv";
-    c.put_object()
-        .bucket(&bucket)
-        .key(key)
-        .body(ByteStream::from(csv.clone()))
-        .send()
-        .await
-        .unwrap();
+    put_csv(&c, &bucket, key, &csv).await;
     let cfg = config(&topic);
     let work = tempfile::tempdir().unwrap();
     let (lines, _) = accepted_lines(&csv);

@@ -355,4 +355,12 @@ impl Store for LakeStore {
             Inner::S3(s) => s.list(prefix).await,
         }
     }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.maybe_fail(key)?;
+        match &self.inner {
+            Inner::Dir(s) => s.delete(key).await,
+            Inner::S3(s) => s.delete(key).await,
+        }
+    }
 }

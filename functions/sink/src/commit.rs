@@ -18,6 +18,9 @@
 //! A crash between any two writes leaves either the old state (and objects a retry adopts)
 //! or the new one; no record is stored twice and none is skipped. The property test in
 //! `tests/exactly_once.rs` checks this under random cuts, duplicates and injected failures.
+//!
+//! Objects wholly below `next_offset` are never read again, which is what lets
+//! [`crate::compact`] merge and delete them; objects `ahead` of the state stay for adoption.
 
 use crate::encode::{encode_quarantine, read_quarantine, Encoder};
 use crate::layout::{object_key, state_key, Layout, QUARANTINE};

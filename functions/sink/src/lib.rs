@@ -11,6 +11,8 @@
 //! - [`store`]: the small storage interface (create-if-absent, compare-and-swap) and its
 //!   local-directory and in-memory implementations; [`s3`], the S3 one;
 //! - [`commit`]: the exactly-once protocol that ties them together;
+//! - [`compact`]: merging a folder's small committed objects into larger sorted ones, run
+//!   on a schedule apart from the trigger;
 //! - [`handler`]: one invocation (an event in, a [`handler::Summary`] out), and [`metrics`],
 //!   that summary in CloudWatch's embedded metric format.
 //!
@@ -20,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod commit;
+pub mod compact;
 pub mod config;
 pub mod encode;
 pub mod handler;

@@ -132,7 +132,8 @@ impl Parquet {
         RecordBatch::try_new(schema(), columns).expect("columns match the schema")
     }
 
-    fn properties() -> WriterProperties {
+    /// Writer settings shared by the sink's objects and compaction's merged ones.
+    pub(crate) fn properties() -> WriterProperties {
         let level = ZstdLevel::try_new(3).expect("valid level");
         let mut b = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
@@ -166,13 +167,7 @@ impl Encoder for Parquet {
     }
 
     fn encode(&self, rows: &[&LakeRow]) -> Vec<u8> {
-        let batch = self.batch(rows);
-        let mut out = Vec::with_capacity(rows.len() * 40 + 4096);
-        let mut w = ArrowWriter::try_new(&mut out, schema(), Some(Self::properties()))
-            .expect("valid schema");
-        w.write(&batch).expect("write to memory");
-        w.close().expect("close in memory");
-        out
+        write(&self.batch(rows))
     }
 
     fn max_offset(&self, bytes: &[u8]) -> Result<i64, String> {
@@ -182,6 +177,16 @@ impl Encoder for Parquet {
             .max()
             .ok_or_else(|| "file has no rows".to_string())
     }
+}
+
+/// A Parquet file of one record batch (any schema), with the lake's writer settings.
+pub fn write(batch: &RecordBatch) -> Vec<u8> {
+    let mut out = Vec::with_capacity(batch.num_rows() * 40 + 4096);
+    let mut w = ArrowWriter::try_new(&mut out, batch.schema(), Some(Parquet::properties()))
+        .expect("valid schema");
+    w.write(batch).expect("write to memory");
+    w.close().expect("close in memory");
+    out
 }
 
 /// Reads every batch of a Parquet file.

@@ -70,6 +70,8 @@ pub trait Store {
     ) -> Result<bool, StoreError>;
     /// Keys under a prefix, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// Removes an object; removing one that is absent succeeds (a retried delete).
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
 
 fn content_tag(bytes: &[u8]) -> Etag {
@@ -190,6 +192,13 @@ impl Store for LocalDir {
         out.sort();
         Ok(out)
     }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match std::fs::remove_file(self.path(key)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Self::io(key)(e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An in-memory store for tests; can fail the n-th write from now.
@@ -273,6 +282,12 @@ impl Store for Memory {
             .cloned()
             .collect())
     }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.check(key)?;
+        self.objects.lock().expect("lock").remove(key);
+        Ok(())
+    }
 }
 
 impl fmt::Display for Etag {
@@ -316,6 +331,11 @@ mod tests {
             );
             assert_eq!(store.get("s.json").await.unwrap().unwrap().0, b"2");
             assert_eq!(store.list("a/").await.unwrap(), ["a/b.txt"]);
+            store.delete("a/b.txt").await.unwrap();
+            store.delete("a/b.txt").await.unwrap();
+            assert_eq!(store.get("a/b.txt").await.unwrap(), None);
+            assert!(store.list("a/").await.unwrap().is_empty());
+            store.put_if_absent("a/b.txt", b"one").await.unwrap();
         });
     }
 

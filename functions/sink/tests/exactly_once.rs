@@ -1,7 +1,8 @@
 //! Exactly-once property of the sink's commit protocol: whatever the delivery schedule —
 //! batches cut anywhere, retried with other cuts, records delivered again after success,
 //! failures injected between any two writes — the store ends with every valid record in
-//! exactly one data object and every bad record in exactly one quarantine object.
+//! exactly one data object and every bad record in exactly one quarantine object. The same
+//! holds with compaction runs (themselves interrupted at any write) between the deliveries.
 
 use chrono::NaiveDate;
 use pollster::block_on;
@@ -12,6 +13,7 @@ use stockstream_core::ingest::{LakeRow, Quarantined};
 use stockstream_core::validate::Warnings;
 use stockstream_core::Bar;
 use stockstream_sink::commit::{Entry, Sink};
+use stockstream_sink::compact::Compactor;
 use stockstream_sink::encode::{bar_of, read_json_rows, read_quarantine, Encoder, JsonLines};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::{self, Parquet};
@@ -75,7 +77,10 @@ fn offset(e: &Entry) -> i64 {
 fn stored_rows(store: &Memory) -> Vec<(i64, Bar, String)> {
     let mut out = vec![];
     for (key, bytes) in store.objects() {
-        if key.contains("/_sink_state/") || key.contains("/quarantine/") {
+        if key.contains("/_sink_state/")
+            || key.contains("/quarantine/")
+            || key.contains("/_compaction/")
+        {
             continue;
         }
         if key.ends_with(".parquet") {
@@ -136,8 +141,25 @@ fn assert_exactly_once(store: &Memory, log: &[Entry]) {
     );
 }
 
+/// Compaction of the test table into objects of at most `target_rows` rows.
+fn compactor(store: &Memory, target_rows: usize) -> Compactor<'_, Memory> {
+    Compactor {
+        store,
+        prefix: PREFIX.into(),
+        target_rows,
+    }
+}
+
 /// Plays a random delivery schedule until Lambda's position reaches the end of the log.
-fn deliver(log: &[Entry], seed: u64, max_cut: usize, encoder: &impl Encoder) -> Memory {
+/// With `compact_to`, compaction runs now and then between deliveries, some interrupted by a
+/// failed write, and once more, uninterrupted, at the end.
+fn deliver(
+    log: &[Entry],
+    seed: u64,
+    max_cut: usize,
+    encoder: &impl Encoder,
+    compact_to: Option<usize>,
+) -> Memory {
     let store = Memory::default();
     let sink = Sink {
         store: &store,
@@ -170,6 +192,16 @@ fn deliver(log: &[Entry], seed: u64, max_cut: usize, encoder: &impl Encoder) -> 
             Err(_) => assert!(fail), // and otherwise retries from `pos`, maybe cut otherwise
         }
         store.fail_after(None);
+        if let Some(target) = compact_to.filter(|_| rng.unit() < 0.3) {
+            let fail = rng.unit() < 0.5;
+            store.fail_after(fail.then(|| rng.next_u64() as usize % 8));
+            let r = block_on(compactor(&store, target).run());
+            store.fail_after(None);
+            assert!(r.is_ok() || fail, "{r:?}");
+        }
+    }
+    if let Some(target) = compact_to {
+        block_on(compactor(&store, target).run()).unwrap();
     }
     store
 }
@@ -185,7 +217,7 @@ proptest! {
         max_cut in 1usize..60,
     ) {
         let log = log(n, log_seed);
-        let store = deliver(&log, schedule_seed, max_cut, &JsonLines);
+        let store = deliver(&log, schedule_seed, max_cut, &JsonLines, None);
         assert_exactly_once(&store, &log);
     }
 }
@@ -202,8 +234,33 @@ proptest! {
         max_cut in 1usize..40,
     ) {
         let log = log(n, log_seed);
-        let store = deliver(&log, schedule_seed, max_cut, &Parquet { ingest_time_ms: 1 });
+        let store = deliver(&log, schedule_seed, max_cut, &Parquet { ingest_time_ms: 1 }, None);
         assert_exactly_once(&store, &log);
+    }
+
+    /// And with compaction merging committed objects between deliveries.
+    #[test]
+    fn compaction_between_deliveries_keeps_each_record_exactly_once(
+        n in 1usize..150,
+        log_seed in any::<u64>(),
+        schedule_seed in any::<u64>(),
+        max_cut in 1usize..40,
+        target in 2usize..60,
+    ) {
+        let log = log(n, log_seed);
+        let store = deliver(&log, schedule_seed, max_cut, &Parquet { ingest_time_ms: 1 }, Some(target));
+        assert_exactly_once(&store, &log);
+        let keys = block_on(store.list(PREFIX)).unwrap();
+        prop_assert!(!keys.iter().any(|k| k.contains("/_compaction/")), "{keys:?}");
+        // Every folder is down to merged objects of at least target/2 rows, or one small one
+        // (at the end all is committed, so nothing is held back).
+        let mut small: BTreeMap<String, usize> = BTreeMap::new();
+        for (key, bytes) in store.objects() {
+            if key.ends_with(".parquet") && parquet_file::rows(&bytes).unwrap().len() < target / 2 {
+                *small.entry(key.rsplit_once('/').unwrap().0.to_string()).or_default() += 1;
+            }
+        }
+        prop_assert!(small.values().all(|&n| n <= 1), "{small:?}");
     }
 }
 

@@ -1,10 +1,14 @@
 //! The S3 store against a real S3 API (the moto server that `.ci/test` starts on 127.0.0.1,
 //! address in `STOCKSTREAM_TEST_S3_ENDPOINT`): conditional writes are honoured, and a batch
-//! stored through S3 gives the same objects and rows as through the local directory.
+//! stored through S3 gives the same objects and rows as through the local directory, and so
+//! does compaction.
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use std::path::PathBuf;
+use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaEvent;
+use stockstream_sink::commit::{Entry, Sink};
+use stockstream_sink::compact::{CompactOutcome, Compactor};
 use stockstream_sink::handler::{handle, SinkConfig};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::{self, Parquet};
@@ -64,6 +68,10 @@ async fn conditional_writes_are_honoured() {
     );
     assert_eq!(s3.get("s").await.unwrap().unwrap().0, b"2");
     assert_eq!(s3.list("a/").await.unwrap(), ["a/b"]);
+    s3.delete("a/b").await.unwrap();
+    s3.delete("a/b").await.unwrap();
+    assert_eq!(s3.get("a/b").await.unwrap(), None);
+    assert!(s3.list("a/").await.unwrap().is_empty());
 }
 
 fn repo() -> PathBuf {
@@ -107,4 +115,61 @@ async fn same_objects_and_rows_as_the_local_directory() {
     // Delivered again through S3: nothing new.
     let again = handle(&event, &s3, &enc, &config).await.unwrap();
     assert_eq!((again.already_stored, again.objects_written), (50, 0));
+}
+
+/// Five trigger batches of ten records, then compaction: what it did, the keys, the rows.
+async fn fill_and_compact<S: Store>(
+    store: &S,
+    rows: &[Entry],
+) -> (
+    CompactOutcome,
+    Vec<String>,
+    Vec<(i64, stockstream_core::Bar)>,
+) {
+    let sink = Sink {
+        store,
+        encoder: &Parquet { ingest_time_ms: 1 },
+        layout: Layout::Year,
+        prefix: "lake/bars".into(),
+    };
+    for chunk in rows.chunks(10) {
+        sink.commit("stock-bars", 0, chunk.to_vec()).await.unwrap();
+    }
+    let before = store.list("lake/bars/year=").await.unwrap().len() as u64;
+    let c = Compactor {
+        store,
+        prefix: "lake/bars".into(),
+        target_rows: 1000,
+    };
+    let o = c.run().await.unwrap();
+    assert!(
+        o.objects_merged >= 2 && before - o.objects_merged + o.objects_written < before,
+        "{o:?}"
+    );
+    let keys = store.list("lake/").await.unwrap();
+    assert!(!keys.iter().any(|k| k.contains("_compaction")), "{keys:?}");
+    let mut got = vec![];
+    for key in keys.iter().filter(|k| k.ends_with(".parquet")) {
+        let (bytes, _) = store.get(key).await.unwrap().unwrap();
+        got.extend(parquet_file::rows(&bytes).unwrap());
+    }
+    got.sort_by_key(|(o, _)| *o);
+    (o, keys, got)
+}
+
+/// Compaction through S3 makes the same merges as in a local directory, and keeps the rows.
+#[tokio::test]
+#[ignore = "needs the moto server (.ci/test)"]
+async fn compaction_merges_the_same_way_on_s3() {
+    let text = std::fs::read_to_string(repo().join("events/sink-kafka-batch.json")).unwrap();
+    let event: KafkaEvent = serde_json::from_str(&text).unwrap();
+    let rows: Vec<Entry> = event.records().map(|r| ingest(r, None)).collect();
+    let c = client();
+    let s3 = S3::new(c.clone(), bucket(&c, "compact").await);
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalDir::new(dir.path());
+    let on_s3 = fill_and_compact(&s3, &rows).await;
+    let on_disk = fill_and_compact(&local, &rows).await;
+    assert_eq!(on_s3, on_disk);
+    assert_eq!(on_s3.2.len(), 50, "every row once");
 }

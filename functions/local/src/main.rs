@@ -1,7 +1,7 @@
 //! `stockstream-local`: StockStream on one machine. `demo` runs the whole path (producer →
 //! Kafka → trigger → sink → lake → crawl → insights → report) with an embedded broker and a
 //! local directory as the bucket unless told otherwise; each stage also runs on its own
-//! (`produce`, `sink`, `crawl`, `insights`), against real brokers and S3 when given.
+//! (`produce`, `sink`, `compact`, `crawl`, `insights`), against real brokers and S3 when given.
 //!
 //! Exit status: 0 done (some insights may have failed, as the report says), 1 an error or
 //! every insight failed, 2 a usage or parameter error; `produce` keeps the producer's codes.
@@ -41,6 +41,17 @@ enum Command {
     },
     /// The sink behind a local Kafka trigger: drain a topic into the lake.
     Sink(SinkArgs),
+    /// Merge the table's small committed objects into larger sorted ones, per partition.
+    Compact {
+        #[command(flatten)]
+        bucket: BucketArgs,
+        /// Key prefix of the table in the bucket.
+        #[arg(long, default_value = "lake/bars")]
+        prefix: String,
+        /// Most rows per merged object.
+        #[arg(long, default_value_t = stockstream_sink::compact::DEFAULT_TARGET_ROWS)]
+        target_rows: usize,
+    },
     /// Catalog the lake: tables, columns and Hive partitions, from the Parquet footers.
     Crawl {
         #[command(flatten)]
@@ -273,6 +284,16 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
             let bucket = a.bucket.open().await?;
             let o = a.trigger.options(&a.brokers, &a.topic, &a.extra);
             pipeline::sink(&bucket, &o, stop).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compact {
+            bucket,
+            prefix,
+            target_rows,
+        } => {
+            let bucket = bucket.open().await?;
+            let o = pipeline::compact_stage(&bucket, &prefix, target_rows).await?;
+            println!("{}", serde_json::to_string(&o)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Crawl {

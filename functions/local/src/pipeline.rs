@@ -1,5 +1,5 @@
-//! The pipeline's stages as functions: the sink behind the local trigger, the crawler, the
-//! insights, and [`demo`], which runs the producer and then all of them. The CLI (`main.rs`)
+//! The pipeline's stages as functions: the sink behind the local trigger, compaction, the
+//! crawler, the insights, and [`demo`], which runs the producer and then all of them. The CLI (`main.rs`)
 //! only parses flags and prints; the end-to-end tests call the same binary.
 
 use crate::bucket::Bucket;
@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use stockstream_core::insights::Params;
 use stockstream_core::report::{to_csv, to_html, to_json, Report};
+use stockstream_sink::compact::{CompactOutcome, Compactor};
 use stockstream_sink::handler::{handle, SinkConfig};
 use stockstream_sink::parquet_file::Parquet;
 
@@ -122,6 +123,42 @@ pub async fn crawl_stage(bucket: &Bucket, target: &str, database: &str) -> Resul
         if s.catalog_written { "updated" } else { "unchanged" }
     );
     Ok(s)
+}
+
+/// Merges the small committed objects of the table under `prefix` (see
+/// [`stockstream_sink::compact`]). Writes go straight to the bucket, never through injected
+/// faults: those exercise the trigger.
+pub async fn compact_stage(
+    bucket: &Bucket,
+    prefix: &str,
+    target_rows: usize,
+) -> Result<CompactOutcome> {
+    let store = bucket.store(None);
+    let c = Compactor {
+        store: &store,
+        prefix: prefix.to_string(),
+        target_rows,
+    };
+    let o = c
+        .run()
+        .await
+        .with_context(|| format!("compacting {prefix} in {}", bucket.describe()))?;
+    eprintln!(
+        "compact: {} object(s) merged into {} in {} folder(s), {} rows, {} -> {} bytes; {} left for the sink (not yet committed){}",
+        o.objects_merged,
+        o.objects_written,
+        o.folders,
+        o.rows,
+        o.bytes_before,
+        o.bytes_after,
+        o.uncommitted,
+        if o.recovered > 0 {
+            format!("; finished {} interrupted merge(s)", o.recovered)
+        } else {
+            String::new()
+        }
+    );
+    Ok(o)
 }
 
 /// What the insights stage reports on.
@@ -295,6 +332,8 @@ pub struct DemoSummary {
     pub already_in_topic: u64,
     /// The trigger and sink.
     pub sink: TriggerStats,
+    /// What compaction merged before the crawl.
+    pub compacted: CompactOutcome,
     /// Lake partitions after the crawl.
     pub partitions: u64,
     /// Insights that ran, and how many there are.
@@ -441,8 +480,14 @@ pub async fn demo(o: &DemoOptions, stop: Arc<AtomicBool>) -> Result<DemoSummary>
     sink_o.trigger.client.extend(o.kafka.iter().cloned());
     let sunk = sink(&bucket, &sink_o, Arc::clone(&stop)).await?;
 
-    // 4. The crawler.
-    eprintln!("== 4/5 crawl");
+    // 4. Compaction (one object per year instead of one per batch) and the crawler.
+    eprintln!("== 4/5 compact and crawl");
+    let compacted = compact_stage(
+        &bucket,
+        &sink_o.sink.prefix,
+        stockstream_sink::compact::DEFAULT_TARGET_ROWS,
+    )
+    .await?;
     let crawled = crawl_stage(&bucket, "lake", "stockstream").await?;
 
     // 5. The insights and the report.
@@ -472,6 +517,7 @@ pub async fn demo(o: &DemoOptions, stop: Arc<AtomicBool>) -> Result<DemoSummary>
         delivered: produced.delivered,
         already_in_topic: produced.already_in_topic,
         sink: sunk,
+        compacted,
         partitions: crawled.partitions,
         insights_ok: ok,
         insights: written.report.insights.len(),
@@ -552,6 +598,13 @@ impl DemoSummary {
             s.already_stored,
             s.objects_written,
             s.bytes_written
+        );
+        println!(
+            "  compaction  {} objects merged into {} ({} -> {} bytes)",
+            self.compacted.objects_merged,
+            self.compacted.objects_written,
+            self.compacted.bytes_before,
+            self.compacted.bytes_after
         );
         println!("  catalog     {} partition(s)", self.partitions);
         println!(

@@ -1,7 +1,9 @@
 """Insight benchmark: the whole suite on DataFusion (ours) vs DuckDB, same files, same run.
 
 A generated lake of SYMBOLS x DAYS rows (default 1,000 x 10,000 = 10 million, 1986-2024),
-written by the sink's commit in trigger-sized batches and crawled. Two suites:
+written by the sink's commit in trigger-sized batches, then compacted as the scheduled
+compaction does (one object per year folder; `--no-compact` keeps the sink's objects, one per
+batch and year), and crawled. Two suites:
 - "last year, every symbol": the report a user schedules (partition pruning reads two years);
 - "full history, 20 symbols": every partition, filtered by symbol.
 Each engine runs the 8 insights of a suite back to back; median of the repeats (of the suite,
@@ -10,11 +12,12 @@ and of each insight, printed below it); both engines use both cores. DuckDB runs
 test does. Then the bytes DataFusion read for a one-month query vs the same query on the
 whole table (partition pruning at work).
 
-usage: bench.py LAKE_BENCH_BIN WORKDIR [--symbols N] [--days N] [--repeats R]
+usage: bench.py LAKE_BENCH_BIN WORKDIR [--symbols N] [--days N] [--repeats R] [--no-compact]
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,9 +37,17 @@ def main():
     ap.add_argument("--symbols", type=int, default=1000)
     ap.add_argument("--days", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-compact", action="store_true")
     a = ap.parse_args()
     bucket = os.path.join(a.workdir, f"lake-{a.symbols}x{a.days}")
     subprocess.run([a.bin, "make-lake", bucket, str(a.symbols), str(a.days)], check=True)
+    if not a.no_compact:
+        # A compacted copy, so both lakes stay cached.
+        raw, bucket = bucket, bucket + "-compacted"
+        if not os.path.isdir(bucket):
+            shutil.copytree(raw, bucket + ".tmp")
+            os.rename(bucket + ".tmp", bucket)
+        print("compaction:", run([a.bin, "compact", bucket]).strip())
     catalog = json.load(open(os.path.join(bucket, "_catalog", "catalog.json")))
     parts = catalog["tables"]["bars"]["partitions"]
     rows = sum(p["rows"] for p in parts.values())
@@ -53,8 +64,10 @@ def main():
     twenty = ",".join(f"S{i:05d}" for i in range(0, a.symbols, max(1, a.symbols // 20)))[:20 * 7 - 1]
     suites = [("last year, every symbol", year_ago, to, "all"),
               ("full history, 20 symbols", first, to, twenty)]
-    print(f"lake: {rows:,} rows, {len(parts)} partitions, {size / 1e6:.0f} MB Parquet; "
-          f"{first}..{to}")
+    objects = sum(1 for d, _, fs in os.walk(os.path.join(bucket, "lake", "bars"))
+                  for f in fs if f.endswith(".parquet") and "/_" not in d)
+    print(f"lake: {rows:,} rows, {len(parts)} partitions, {objects} objects, "
+          f"{size / 1e6:.0f} MB Parquet; {first}..{to}")
     results = []
     for label, frm, until, syms in suites:
         jobs = json.loads(run([a.bin, "jobs", frm, until, syms]))
@@ -87,7 +100,8 @@ def main():
     share = b["window_bytes"] / max(1, b["full_bytes"])
     print(f"one-month query read {b['window_bytes'] / 1e6:.1f} MB, full scan "
           f"{b['full_bytes'] / 1e6:.1f} MB ({share:.1%})")
-    print(json.dumps({"rows": rows, "partitions": len(parts), "parquet_mb": round(size / 1e6),
+    print(json.dumps({"rows": rows, "partitions": len(parts), "objects": objects,
+                      "compacted": not a.no_compact, "parquet_mb": round(size / 1e6),
                       "suites": results, "month_bytes": b["window_bytes"],
                       "full_bytes": b["full_bytes"], "month_share": round(share, 4)}))
 

@@ -3,6 +3,8 @@
 //! - `lake_bench make-lake BUCKET SYMBOLS DAYS` writes a generated lake through the sink's
 //!   commit (batches of 10,000 records in live-feed order, as the trigger delivers them) and
 //!   crawls it; it does nothing when the catalog already holds that many rows.
+//! - `lake_bench compact BUCKET` merges the lake's small objects (one per trigger batch and
+//!   year) as the scheduled compaction does, and crawls again; prints what it merged.
 //! - `lake_bench jobs FROM TO SYMBOLS` prints the suite's SQL bound with `?` for DuckDB.
 //! - `lake_bench suite BUCKET FROM TO SYMBOLS REPEATS` times the whole suite on DataFusion
 //!   (median of the repeats, and each insight's median) and prints one JSON line.
@@ -23,6 +25,7 @@ use stockstream_core::reader::{BarReader, Item, ReaderConfig};
 use stockstream_local::catalog::{crawl, load};
 use stockstream_local::engine::Engine;
 use stockstream_sink::commit::{Entry, Sink};
+use stockstream_sink::compact::{Compactor, DEFAULT_TARGET_ROWS};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::LocalDir;
@@ -42,6 +45,18 @@ fn main() {
             symbols.parse().unwrap(),
             days.parse().unwrap(),
         ),
+        ["compact", bucket] => rt.block_on(async {
+            let bucket = Path::new(bucket);
+            let store = LocalDir::new(bucket);
+            let c = Compactor {
+                store: &store,
+                prefix: "lake/bars".into(),
+                target_rows: DEFAULT_TARGET_ROWS,
+            };
+            let o = c.run().await.unwrap();
+            crawl(bucket, "lake", "stockstream").unwrap();
+            println!("{}", serde_json::to_string(&o).unwrap());
+        }),
         ["jobs", from, to, symbols] => {
             let p = params(from, to, symbols);
             let jobs: Vec<_> = insights::all()

@@ -10,7 +10,8 @@
 //!   (median of the repeats, and each insight's median) and prints one JSON line.
 //! - `lake_bench bytes BUCKET FROM TO` prints the bytes DataFusion's Parquet scan read for a
 //!   query over the window and for the same query over the whole table.
-//! - `lake_bench sql BUCKET SQL` runs one query three times and prints its times.
+//! - `lake_bench sql BUCKET SQL` runs one query three times and prints its times (and, with
+//!   `LAKE_BENCH_ROWS` set, its first 20 rows as JSON).
 //!
 //! SYMBOLS is a comma-separated list, or `all`.
 
@@ -102,8 +103,14 @@ fn main() {
             let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
             for _ in 0..3 {
                 let t = Instant::now();
-                let rows = engine.query(sql, &[]).await.unwrap().rows.len();
+                let result = engine.query(sql, &[]).await.unwrap();
+                let rows = result.rows.len();
                 eprintln!("{rows} rows in {:.3} s", t.elapsed().as_secs_f64());
+                if std::env::var_os("LAKE_BENCH_ROWS").is_some() {
+                    for r in result.rows.iter().take(20) {
+                        println!("{}", serde_json::to_string(r).unwrap());
+                    }
+                }
             }
         }),
         ["explain", bucket, name, from, to, symbols] => rt.block_on(async {

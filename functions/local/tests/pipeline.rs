@@ -1,7 +1,8 @@
 //! End to end: `stockstream-local demo`, the README's main command, from CSV files to a report.
 //!
 //! - embedded defaults (no services): the bundled real data in, a report out, the lake holding
-//!   exactly the CSV's rows, and a second run changing nothing;
+//!   exactly the CSV's rows (compacted to one object per year), and a second run changing
+//!   nothing;
 //! - the local broker (tansu, `STOCKSTREAM_TEST_BROKERS`) and the moto S3 server
 //!   (`STOCKSTREAM_TEST_S3_ENDPOINT`), both started by `.ci/test`: the real data and a file of
 //!   bad rows in, the rejects accounted for, the lake and report in the S3 bucket, and a second
@@ -263,11 +264,21 @@ fn embedded_demo_streams_the_bundled_data_into_a_report_and_a_rerun_changes_noth
         first["partitions"].as_u64().unwrap() >= 20,
         "one partition per year"
     );
+    // Compaction left one object per year folder (all of them are far below its target).
+    assert!(first["compacted"]["objects_merged"].as_u64().unwrap() >= 2);
+    let mut files = vec![];
+    parquet_files(&bucket.join("lake/bars"), &mut files);
+    let folders: BTreeSet<_> = files
+        .iter()
+        .map(|f| f.parent().unwrap().to_path_buf())
+        .collect();
+    assert_eq!(files.len(), folders.len(), "{files:?}");
     let before = snapshot(&bucket);
 
     let second = summary_of(&demo(dir.path(), &[], &[]));
     assert_eq!(second["sink"]["sink"]["rows_written"], 0);
     assert_eq!(second["sink"]["sink"]["already_stored"], 5693);
+    assert_eq!(second["compacted"]["objects_merged"], 0);
     assert_eq!(snapshot(&bucket), before, "a second run wrote to the lake");
     assert_lake_is(&bucket, &[real_csv()]);
 }

@@ -28,14 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             std::process::exit(2);
         }
     };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3_conf = aws_sdk_s3::config::Builder::from(&aws)
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
-        .build();
-    let store = S3::new(
-        aws_sdk_s3::Client::from_conf(s3_conf),
-        config.bucket.clone(),
-    );
+    let store = S3::from_env(config.bucket.clone()).await;
     let (store, config) = (&store, &config);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {

@@ -34,14 +34,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             std::process::exit(2);
         }
     };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3_conf = aws_sdk_s3::config::Builder::from(&aws)
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
-        .build();
-    let store = S3::new(
-        aws_sdk_s3::Client::from_conf(s3_conf),
-        config.bucket.clone(),
-    );
+    let store = S3::from_env(config.bucket.clone()).await;
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "sink".into());
     let (store, config, function) = (&store, &config, &function);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<KafkaEvent>| async move {

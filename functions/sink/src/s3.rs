@@ -23,6 +23,15 @@ impl S3 {
             bucket: bucket.into(),
         }
     }
+    /// The Lambdas' store: credentials and region from the environment, and up to five
+    /// attempts for throttling and 5xx responses.
+    pub async fn from_env(bucket: impl Into<String>) -> Self {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let conf = aws_sdk_s3::config::Builder::from(&aws)
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
+            .build();
+        S3::new(Client::from_conf(conf), bucket)
+    }
 }
 
 fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> Option<u16> {

@@ -23,10 +23,12 @@ use stockstream_core::insights::{self, bind, Params, Placeholders};
 use stockstream_core::kafka_event::KafkaRecord;
 use stockstream_core::message::encode_value;
 use stockstream_core::reader::{BarReader, Item, ReaderConfig};
+use stockstream_local::bucket::Bucket;
 use stockstream_local::catalog::{crawl, load};
 use stockstream_local::engine::Engine;
+use stockstream_local::pipeline::compact_stage;
 use stockstream_sink::commit::{Entry, Sink};
-use stockstream_sink::compact::{Compactor, DEFAULT_TARGET_ROWS};
+use stockstream_sink::compact::DEFAULT_TARGET_ROWS;
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::LocalDir;
@@ -48,13 +50,10 @@ fn main() {
         ),
         ["compact", bucket] => rt.block_on(async {
             let bucket = Path::new(bucket);
-            let store = LocalDir::new(bucket);
-            let c = Compactor {
-                store: &store,
-                prefix: "lake/bars".into(),
-                target_rows: DEFAULT_TARGET_ROWS,
-            };
-            let o = c.run().await.unwrap();
+            let dir = Bucket::Dir(bucket.to_path_buf());
+            let o = compact_stage(&dir, "lake/bars", DEFAULT_TARGET_ROWS)
+                .await
+                .unwrap();
             crawl(bucket, "lake", "stockstream").unwrap();
             println!("{}", serde_json::to_string(&o).unwrap());
         }),

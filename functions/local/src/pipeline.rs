@@ -1,6 +1,6 @@
 //! The pipeline's stages as functions: the sink behind the local trigger, compaction, the
-//! crawler, the insights, and [`demo`], which runs the producer and then all of them. The CLI (`main.rs`)
-//! only parses flags and prints; the end-to-end tests call the same binary.
+//! crawler, the insights, and [`demo`], which runs the producer and then all of them. The CLI
+//! (`main.rs`) only parses flags and prints; the end-to-end tests call the same binary.
 
 use crate::bucket::Bucket;
 use crate::catalog::{crawl, load, CrawlSummary, CATALOG_KEY};

@@ -43,6 +43,20 @@ impl From<datafusion::error::DataFusionError> for EngineError {
     }
 }
 
+/// The Arrow type the engine reads a catalog column as: the catalog's type, but strings as
+/// `Utf8View`, as DataFusion itself reads Parquet strings when it infers the schema.
+///
+/// Views make copying and comparing short strings cheap: the `correlation` self-join copies
+/// and compares two symbols for each of its ~263 million candidate pairs on the 10M-row
+/// benchmark lake, and groups ~131 million pairs by them. With plain `Utf8` the query took
+/// ~13 s; with views ~10 s (BENCHMARKS.md).
+fn engine_type(glue: &str) -> Option<DataType> {
+    arrow_type(glue).map(|t| match t {
+        DataType::Utf8 => DataType::Utf8View,
+        t => t,
+    })
+}
+
 /// A query result: column names and rows of JSON cells (dates as `YYYY-MM-DD`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rows {
@@ -73,7 +87,7 @@ impl Engine {
             };
             let mut fields = vec![];
             for c in &table.columns {
-                let t = arrow_type(&c.kind)
+                let t = engine_type(&c.kind)
                     .ok_or_else(|| bad(format!("column {} has unknown type {}", c.name, c.kind)))?;
                 fields.push(Field::new(&c.name, t, true));
             }

@@ -10,6 +10,7 @@ mod common;
 use chrono::NaiveDate;
 use common::{generated_bars, real_bars, repo, write_lake};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -240,4 +241,50 @@ fn generated_data_datafusion_equals_duckdb() {
     }
     assert_eq!(column(full, "correlation", "symbol_a").len(), 8 * 7 / 2);
     assert_eq!(column(&reports[1], "volatility", "symbol").len(), 3);
+
+    // Correlation of one pair over 2020-03..2022-03 (a window across years, so a day key
+    // that dropped the year would pair different days), from the CSV rows: daily log
+    // returns of each symbol, on the days both traded.
+    let (from, to) = (d("2020-03-01"), d("2022-03-31"));
+    let returns = |symbol: &str| -> BTreeMap<NaiveDate, f64> {
+        let mut days: Vec<&Bar> = bars
+            .iter()
+            .map(|(_, b)| b)
+            .filter(|b| b.symbol == symbol)
+            .collect();
+        days.sort_by_key(|b| b.date);
+        days.windows(2)
+            .filter(|w| w[1].date >= from && w[1].date <= to)
+            .map(|w| (w[1].date, (price(w[1]) / price(w[0])).ln()))
+            .collect()
+    };
+    let (a, b) = (returns("S00001"), returns("S00004"));
+    let both: Vec<(f64, f64)> = a
+        .iter()
+        .filter_map(|(day, x)| b.get(day).map(|y| (*x, *y)))
+        .collect();
+    let n = both.len() as f64;
+    let (mean_a, mean_b) = (
+        both.iter().map(|p| p.0).sum::<f64>() / n,
+        both.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let cov: f64 = both.iter().map(|p| (p.0 - mean_a) * (p.1 - mean_b)).sum();
+    let var_a: f64 = both.iter().map(|p| (p.0 - mean_a).powi(2)).sum();
+    let var_b: f64 = both.iter().map(|p| (p.1 - mean_b).powi(2)).sum();
+    let expected = cov / (var_a * var_b).sqrt();
+    let pairs = reports[1]
+        .insights
+        .iter()
+        .find(|r| r.name == "correlation")
+        .unwrap();
+    assert_eq!(pairs.columns[..3], ["symbol_a", "symbol_b", "n_days"]);
+    let row = pairs
+        .rows
+        .iter()
+        .find(|r| r[0] == json!("S00001") && r[1] == json!("S00004"))
+        .expect("the pair S00001/S00004");
+    assert!(both.len() > 400, "{} common days", both.len());
+    assert_eq!(row[2], json!(both.len()), "common trading days");
+    let got = row[3].as_f64().unwrap();
+    assert!(close(got, expected), "correlation {got} vs {expected}");
 }

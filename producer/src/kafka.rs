@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::client::Client;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
@@ -126,15 +127,13 @@ pub fn watermarks<C: ClientContext>(
     Ok(out)
 }
 
-/// How long a reader waits, after reaching the end the broker reported, for more messages.
+/// Reads every message of `topic` from `from[p]` (or the partition start) to the end each
+/// partition had when the call began (its high watermark), calling `f` for each.
 ///
-/// Some brokers under-report the end of a partition (tansu 0.6's in-memory storage answers
-/// `ListOffsets` with a high watermark one batch short), so the reported end is a lower
-/// bound: reading stops once it is reached *and* the partitions stay quiet this long.
-pub const QUIET: Duration = Duration::from_millis(1500);
-
-/// Reads every message of `topic` from `from[p]` (or the partition start) to its end,
-/// calling `f` for each. Meant for topics nobody is writing to at the same time.
+/// The high watermark is where the replicated, readable log ends, so the reader is done the
+/// moment every partition reaches it: a message at offset `high - 1`, or the consumer's
+/// end-of-partition event where the last offsets are not messages (transaction markers, a
+/// compacted tail). Messages written after the call began may or may not be read.
 pub fn read_range(
     config: &ClientConfig,
     topic: &str,
@@ -142,22 +141,25 @@ pub fn read_range(
     timeout: Duration,
     mut f: impl FnMut(&BorrowedMessage<'_>),
 ) -> Result<()> {
+    let mut config = config.clone();
+    config.set("enable.partition.eof", "true");
     let consumer: BaseConsumer = config.create().context("creating Kafka consumer")?;
     let marks = watermarks(consumer.client(), topic, timeout)?;
     let mut tpl = TopicPartitionList::new();
     let mut ends = BTreeMap::new();
     for (&p, &(low, high)) in &marks {
         let start = from.get(&p).copied().unwrap_or(low).max(low);
-        // Every partition is read, even one reported empty: the report may be short.
-        tpl.add_partition_offset(topic, p, Offset::Offset(start))?;
         if start < high {
+            tpl.add_partition_offset(topic, p, Offset::Offset(start))?;
             ends.insert(p, high);
         }
     }
+    if ends.is_empty() {
+        return Ok(());
+    }
     consumer.assign(&tpl).context("assigning partitions")?;
     let deadline = Instant::now() + timeout;
-    let mut last_message = Instant::now();
-    while !ends.is_empty() || last_message.elapsed() < QUIET {
+    while !ends.is_empty() {
         if Instant::now() > deadline {
             bail!(
                 "reading {topic}: partitions {:?} did not reach their end within {timeout:?}",
@@ -166,11 +168,15 @@ pub fn read_range(
         }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                ends.remove(&p);
+            }
             Some(Err(e)) => bail!("reading {topic}: {e}"),
             Some(Ok(m)) => {
-                last_message = Instant::now();
                 let (p, o) = (m.partition(), m.offset());
-                f(&m);
+                if ends.get(&p).is_some_and(|&end| o < end) {
+                    f(&m);
+                }
                 if ends.get(&p).is_some_and(|&end| o + 1 >= end) {
                     ends.remove(&p);
                 }

@@ -1,6 +1,6 @@
 //! End-to-end tests of the `stockstream-producer` binary.
 //!
-//! Tests marked `#[ignore]` need the local broker that `.ci/test` starts (tansu on 127.0.0.1,
+//! Tests marked `#[ignore]` need the local broker that `.ci/test` starts (Apache Kafka on 127.0.0.1,
 //! address in `STOCKSTREAM_TEST_BROKERS`) and the Python venv (`STOCKSTREAM_PYTHON`); run them
 //! with `.ci/test`, or `cargo test -- --include-ignored` after `.ci/broker start`. The others
 //! need no service: they use `validate`, or librdkafka's mock cluster for fault injection.
@@ -119,9 +119,8 @@ impl Msg {
     }
 }
 
-/// Reads a whole topic with rdkafka (assign, no group), sorted by partition/offset. Reads
-/// past the reported end until the topic is quiet for 1.5 s, because tansu's in-memory
-/// storage reports a high watermark one batch short.
+/// Reads a whole topic with rdkafka (assign, no group) up to each partition's high
+/// watermark, sorted by partition/offset.
 fn read_topic(topic: &str) -> Vec<Msg> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
@@ -147,8 +146,7 @@ fn read_topic(topic: &str) -> Vec<Msg> {
     c.assign(&tpl).unwrap();
     let mut out = vec![];
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut last = Instant::now();
-    while !ends.is_empty() || last.elapsed() < Duration::from_millis(1500) {
+    while !ends.is_empty() {
         assert!(
             Instant::now() < deadline,
             "topic {topic} not read to its end"
@@ -157,7 +155,6 @@ fn read_topic(topic: &str) -> Vec<Msg> {
             continue;
         };
         let m = m.unwrap();
-        last = Instant::now();
         if ends
             .get(&m.partition())
             .is_some_and(|&end| m.offset() + 1 >= end)

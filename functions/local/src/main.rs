@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stockstream_local::bucket::Bucket;
 use stockstream_local::pipeline::{self, DemoOptions, InsightOptions, SinkOptions, UsageError};
-use stockstream_local::trigger::TriggerConfig;
+use stockstream_local::trigger::{TriggerConfig, Until};
 use stockstream_sink::handler::SinkConfig;
 use stockstream_sink::layout::Layout;
 
@@ -133,12 +133,13 @@ struct TriggerArgs {
     /// Attempts per batch before the trigger stops with the batch uncommitted.
     #[arg(long, default_value_t = 5)]
     max_attempts: u32,
-    /// Stop once caught up and quiet for this many milliseconds.
-    #[arg(long, default_value_t = 2000)]
-    idle_ms: u64,
-    /// Keep running (a long-lived trigger) instead of stopping when caught up.
+    /// Keep running (a long-lived trigger) instead of stopping once every partition is read
+    /// to the end it had.
     #[arg(long)]
     follow: bool,
+    /// With --follow: stop once caught up and nothing arrived for this many milliseconds.
+    #[arg(long, requires = "follow")]
+    idle_ms: Option<u64>,
     /// Key prefix of the bars table in the bucket.
     #[arg(long, default_value = "lake/bars")]
     prefix: String,
@@ -157,8 +158,11 @@ impl TriggerArgs {
         t.batch_size = self.batch_size.max(1);
         t.window = Duration::from_millis(self.window_ms);
         t.max_attempts = self.max_attempts.max(1);
-        t.idle = Duration::from_millis(self.idle_ms);
-        t.follow = self.follow;
+        t.until = match (self.follow, self.idle_ms) {
+            (false, _) => Until::CaughtUp,
+            (true, Some(ms)) => Until::Quiet(Duration::from_millis(ms)),
+            (true, None) => Until::Stopped,
+        };
         t.client = extra.to_vec();
         SinkOptions {
             trigger: t,

@@ -12,8 +12,9 @@
 //!   after success are the batch's offsets committed, so a crash or a stop redelivers the
 //!   uncommitted records (at least once; the sink makes the writes exactly once).
 //!
-//! Unlike Lambda it stops by itself when asked to: once every partition is read up to its
-//! end and nothing new arrived for a quiet period (`idle`), unless `follow` is set.
+//! Unlike Lambda it stops by itself when asked to ([`Until`]): by default once every partition
+//! is read up to the high watermark it had (the end of the replicated log, exact on Kafka);
+//! following a live topic, once caught up and quiet for a while, or never.
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -27,6 +28,17 @@ use stockstream_sink::handler::Summary;
 
 /// Lambda's cap on an invocation payload.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// When the trigger stops by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Once every partition is read to its high watermark: a drain of what the topic holds.
+    CaughtUp,
+    /// Following a live topic: once caught up and nothing arrived for this long.
+    Quiet(Duration),
+    /// Never (a long-running trigger, like Lambda's); only the `stop` flag ends it.
+    Stopped,
+}
 
 /// How the trigger reads and batches.
 #[derive(Debug, Clone)]
@@ -47,17 +59,15 @@ pub struct TriggerConfig {
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt, capped at 5 s.
     pub retry_delay: Duration,
-    /// Stop once caught up and nothing arrived for this long.
-    pub idle: Duration,
-    /// Never stop by itself (a long-running trigger).
-    pub follow: bool,
+    /// When to stop by itself.
+    pub until: Until,
     /// Extra client settings (security, SASL), as `librdkafka` names them.
     pub client: Vec<(String, String)>,
 }
 
 impl TriggerConfig {
     /// Lambda's defaults for a self-managed Kafka mapping where it has them, a batch size
-    /// that suits the sink (fewer, larger objects), and a 2 s quiet period to stop.
+    /// that suits the sink (fewer, larger objects), and a stop once the topic is drained.
     pub fn new(brokers: &str, topic: &str) -> Self {
         TriggerConfig {
             brokers: brokers.to_string(),
@@ -68,8 +78,7 @@ impl TriggerConfig {
             window: Duration::from_millis(500),
             max_attempts: 5,
             retry_delay: Duration::from_millis(200),
-            idle: Duration::from_secs(2),
-            follow: false,
+            until: Until::CaughtUp,
             client: vec![],
         }
     }
@@ -128,7 +137,11 @@ pub fn consumer_config(c: &TriggerConfig) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("allow.auto.create.topics", "false")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // A trigger that crashed holds its partitions until its session times out; 10 s
+        // (not the client's 45 s) lets a restarted one take them over promptly.
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "1000");
     for (k, v) in &c.client {
         cc.set(k, v);
     }
@@ -201,7 +214,7 @@ impl Batch {
     }
 }
 
-/// Runs the trigger until caught up and quiet (or `stop` is set, or a batch fails for good).
+/// Runs the trigger until [`Until`] says (or `stop` is set, or a batch fails for good).
 ///
 /// `invoke` is the function: it gets the event and the attempt number (1 first) and returns
 /// the sink's summary or an error message. `progress` is told after every batch.
@@ -246,6 +259,8 @@ pub fn run(
     let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     let mut last_message = Instant::now();
     let mut last_caught_up_check = Instant::now() - Duration::from_secs(60);
+    // When the caught-up check first failed, of the failures in a row.
+    let mut failing_since: Option<Instant> = None;
     let started = Instant::now();
     loop {
         let stopping = stop.load(Ordering::Relaxed);
@@ -298,22 +313,40 @@ pub fn run(
                 &mut invoke,
             )?;
             progress(&stats);
-            // The quiet period counts from here: while the handler ran (and retried), the
+            // A quiet period counts from here: while the handler ran (and retried), the
             // consumer was not asked for records, so their absence says nothing yet.
             last_message = Instant::now();
         }
         if stopping {
             return Ok(stats);
         }
-        if config.follow || !batch.records.is_empty() || last_message.elapsed() < config.idle {
+        let may_stop = match config.until {
+            Until::CaughtUp => true,
+            Until::Quiet(quiet) => last_message.elapsed() >= quiet,
+            Until::Stopped => false,
+        };
+        if !may_stop || !batch.records.is_empty() {
             continue;
         }
-        if last_caught_up_check.elapsed() < Duration::from_millis(500) {
+        if last_caught_up_check.elapsed() < Duration::from_millis(200) {
             continue;
         }
         last_caught_up_check = Instant::now();
-        if caught_up(&consumer, &config.topic, &partitions, &next)? {
-            return Ok(stats);
+        match caught_up(&consumer, &config.topic, &partitions, &next) {
+            Ok(true) => return Ok(stats),
+            Ok(false) => failing_since = None,
+            // A coordinator or leader moving (a broker restarting, the offsets topic being
+            // created for a first group) answers with a retriable error: ask again next
+            // round, and give up only when it lasts.
+            Err(e) => {
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > Duration::from_secs(60) {
+                    return Err(e);
+                }
+                if since.elapsed() < Duration::from_millis(250) {
+                    eprintln!("trigger: {e}; asking again");
+                }
+            }
         }
         if started.elapsed() > Duration::from_secs(60)
             && consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0

@@ -3,11 +3,11 @@
 //! - embedded defaults (no services): the bundled real data in, a report out, the lake holding
 //!   exactly the CSV's rows (compacted to one object per year), and a second run changing
 //!   nothing;
-//! - the local broker (tansu, `STOCKSTREAM_TEST_BROKERS`) and the moto S3 server
+//! - the local broker (Apache Kafka, `STOCKSTREAM_TEST_BROKERS`) and the moto S3 server
 //!   (`STOCKSTREAM_TEST_S3_ENDPOINT`), both started by `.ci/test`: the real data and a file of
 //!   bad rows in, the rejects accounted for, the lake and report in the S3 bucket, and a second
 //!   run changing nothing;
-//! - faults: writes to the lake fail (injected) while the trigger runs on tansu; the trigger
+//! - faults: writes to the lake fail (injected) while the trigger runs on Kafka; the trigger
 //!   retries, and when it gives up, a re-run redelivers; the lake still holds each row once.
 //!
 //! The lake is read back with the `parquet` crate (not the engine under test) and compared
@@ -21,6 +21,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_core::symbols::Symbols;
+
+#[path = "pipeline/faults.rs"]
+mod faults;
 
 fn repo() -> PathBuf {
     std::path::PathBuf::from(
@@ -308,7 +311,7 @@ fn embedded_demo_refuses_other_input_on_a_lake_it_filled() {
 fn services() -> Option<(String, String)> {
     match (std::env::var("STOCKSTREAM_TEST_BROKERS"), std::env::var("STOCKSTREAM_TEST_S3_ENDPOINT")) {
         (Ok(b), Ok(s)) => Some((b, s)),
-        _ => panic!("STOCKSTREAM_TEST_BROKERS / STOCKSTREAM_TEST_S3_ENDPOINT are not set: run with .ci/test (it starts tansu and moto)"),
+        _ => panic!("STOCKSTREAM_TEST_BROKERS / STOCKSTREAM_TEST_S3_ENDPOINT are not set: run with .ci/test (it starts Kafka and moto)"),
     }
 }
 
@@ -364,7 +367,7 @@ async fn download(c: &aws_sdk_s3::Client, bucket: &str, to: &Path) -> BTreeMap<S
 
 #[test]
 #[ignore = "needs the local broker and moto (.ci/test)"]
-fn demo_on_tansu_and_moto_lands_every_valid_row_once_and_a_rerun_changes_nothing() {
+fn demo_on_kafka_and_moto_lands_every_valid_row_once_and_a_rerun_changes_nothing() {
     let (brokers, endpoint) = services().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let c = s3();
@@ -509,10 +512,8 @@ fn a_trigger_that_gives_up_leaves_its_batch_for_the_next_run() {
     let real = real_csv();
     let b = bucket.to_str().unwrap();
     let group = unique("giveup-group");
-    // One message per producer batch: tansu 0.6 answers a fetch from an offset inside a
-    // stored batch with the next batch (an independent client sees the same), so a consumer
-    // resuming mid-batch would skip records. Kafka does not; batches of one keep every
-    // committed offset on a batch boundary.
+    // The producer's default batching: the group's committed offsets fall inside stored
+    // record batches, and the re-run's consumer must resume from the exact record.
     let mut args = vec![
         "--brokers",
         &brokers,
@@ -526,8 +527,6 @@ fn a_trigger_that_gives_up_leaves_its_batch_for_the_next_run() {
         b,
         "--batch-size",
         "300",
-        "-X",
-        "batch.num.messages=1",
     ];
     args.push(real.to_str().unwrap());
     // One attempt per batch and one write in 5 failing: the trigger stops mid-topic with a

@@ -8,7 +8,6 @@
 //! still holds every row once.
 
 use aws_sdk_s3::primitives::ByteStream;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{ClientConfig, Message};
 use std::collections::BTreeMap;
@@ -17,11 +16,12 @@ use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_replay::config::ReplayConfig;
 use stockstream_replay::event::S3Event;
 use stockstream_replay::handler::handle;
+use stockstream_producer::kafka::read_range;
 use stockstream_replay::replay::{continue_key, replay_object};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run with .ci/test (it starts tansu and moto)")
+        panic!("{name} is not set: run with .ci/test (it starts Kafka and moto)")
     })
 }
 
@@ -59,41 +59,32 @@ fn create_topic(topic: &str, partitions: u32) {
     assert!(st.success(), "creating topic {topic}");
 }
 
-/// Every message of `topic` from the start until quiet for 2 s: source → line → count.
+/// Every message of `topic` up to its high watermarks: source → line → count. Read with the
+/// producer library's range reader (itself checked against confluent-kafka in the producer's
+/// tests), not the replay code under test.
 fn read_topic(topic: &str) -> BTreeMap<String, BTreeMap<u64, u32>> {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", env("STOCKSTREAM_TEST_BROKERS"))
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", env("STOCKSTREAM_TEST_BROKERS"))
         .set("group.id", unique("replay-test-reader"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    c.subscribe(&[topic]).unwrap();
+        .set("enable.auto.commit", "false");
     let mut out: BTreeMap<String, BTreeMap<u64, u32>> = BTreeMap::new();
-    let mut last = Instant::now();
-    let started = Instant::now();
-    while last.elapsed() < Duration::from_secs(2)
-        || (out.is_empty() && started.elapsed() < Duration::from_secs(20))
-    {
-        if let Some(m) = c.poll(Duration::from_millis(200)) {
-            let m = m.unwrap();
-            last = Instant::now();
-            let (mut source, mut line) = (None, None);
-            for h in m.headers().unwrap().iter() {
-                let v = String::from_utf8_lossy(h.value.unwrap()).to_string();
-                match h.key {
-                    "source" => source = Some(v),
-                    "line" => line = Some(v.parse::<u64>().unwrap()),
-                    _ => {}
-                }
+    read_range(&cfg, topic, &BTreeMap::new(), Duration::from_secs(60), |m| {
+        let (mut source, mut line) = (None, None);
+        for h in m.headers().unwrap().iter() {
+            let v = String::from_utf8_lossy(h.value.unwrap()).to_string();
+            match h.key {
+                "source" => source = Some(v),
+                "line" => line = Some(v.parse::<u64>().unwrap()),
+                _ => {}
             }
-            assert!(m.key().is_some(), "keyed by symbol");
-            *out.entry(source.unwrap())
-                .or_default()
-                .entry(line.unwrap())
-                .or_default() += 1;
         }
-    }
+        assert!(m.key().is_some(), "keyed by symbol");
+        *out.entry(source.unwrap())
+            .or_default()
+            .entry(line.unwrap())
+            .or_default() += 1;
+    })
+    .unwrap();
     out
 }
 
@@ -240,11 +231,9 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
     let work = tempfile::tempdir().unwrap();
     let (lines, _) = accepted_lines(&csv);
 
-    // Slices of 4 s: each invocation stops, checkpoints and writes a continuation; the
-    // continuation object's event starts the next. (A resumed producer first scans the topic
-    // after its checkpoint until the broker is quiet for 1.5 s, a workaround for tansu's
-    // late high watermark, so a slice must be longer than that to make progress; a Lambda
-    // invocation has minutes.)
+    // Short slices: each invocation stops, checkpoints and writes a continuation; the
+    // continuation object's event starts the next, whose producer first scans the topic after
+    // its checkpoint (to its high watermark) for rows already sent.
     let mut invocations = 0;
     let mut continued = 0;
     loop {
@@ -259,7 +248,7 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
                 &cfg,
                 &bucket,
                 key,
-                Instant::now() + Duration::from_millis(4000),
+                Instant::now() + Duration::from_millis(1500),
                 work.path(),
             )
             .await
@@ -274,7 +263,7 @@ async fn a_file_too_large_for_one_invocation_continues_until_done_without_duplic
                 &ev,
                 Some(
                     Instant::now()
-                        + Duration::from_millis(4000)
+                        + Duration::from_millis(1500)
                         + stockstream_replay::handler::RESERVE,
                 ),
                 work.path(),

@@ -4,7 +4,7 @@
 //! failure metric (and any alarm on it) sees a missing crawler or a failed crawl.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use stockstream_crawler::backoff::Backoff;
 use stockstream_crawler::config::CrawlerConfig;
 use stockstream_crawler::handler::{handle, wait_budget, ScheduledEvent, Summary};
@@ -30,12 +30,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (glue, config) = (&glue, &config);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ScheduledEvent>| async move {
+            // A deadline already past when the invocation starts is not Lambda's (it gives
+            // the whole timeout) but a local emulator's placeholder (`cargo lambda watch`
+            // sends 600000, ten minutes after the epoch): unknown, so the configured wait.
             let remaining = event
                 .context
                 .deadline()
                 .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO);
-            let budget = wait_budget(config.wait, Some(remaining));
+                .ok();
+            let budget = wait_budget(config.wait, remaining);
             let result = handle(glue, config, &event.payload, Backoff::CRAWLER, budget).await;
             match &result {
                 Ok(summary) => println!(

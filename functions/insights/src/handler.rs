@@ -17,10 +17,18 @@ use stockstream_core::report::Report;
 /// Time kept back from the Lambda deadline for writing the report after the last query.
 pub const REPORT_MARGIN: Duration = Duration::from_secs(15);
 
+/// Lambda's longest timeout: the time left when the deadline is unknown.
+pub const LAMBDA_MAX_TIMEOUT: Duration = Duration::from_secs(900);
+
 /// The instant the queries must be done by: `remaining` (the invocation's time left, from
-/// the context deadline) minus [`REPORT_MARGIN`], from `now`.
-pub fn query_deadline(now: Instant, remaining: Duration) -> Instant {
-    now + remaining.saturating_sub(REPORT_MARGIN)
+/// the context deadline) minus [`REPORT_MARGIN`], from `now`. `None` is a deadline that
+/// had passed when the invocation started, which Lambda never sends but a local emulator
+/// may (`cargo lambda watch` sends 600000, ten minutes after the epoch): the longest time
+/// Lambda gives is assumed instead of no time at all.
+pub fn query_deadline(now: Instant, remaining: Option<Duration>) -> Instant {
+    now + remaining
+        .unwrap_or(LAMBDA_MAX_TIMEOUT)
+        .saturating_sub(REPORT_MARGIN)
 }
 
 /// The invocation's answer.
@@ -113,7 +121,12 @@ mod tests {
     fn queries_stop_short_of_the_lambda_deadline() {
         let t = Instant::now();
         let s = Duration::from_secs;
-        assert_eq!(query_deadline(t, s(900)), t + s(885));
-        assert_eq!(query_deadline(t, s(10)), t, "no time: nothing runs");
+        assert_eq!(query_deadline(t, Some(s(900))), t + s(885));
+        assert_eq!(query_deadline(t, Some(s(10))), t, "no time: nothing runs");
+        assert_eq!(
+            query_deadline(t, None),
+            t + s(885),
+            "unknown: Lambda's longest"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 use stockstream_insights::athena::Athena;
 use stockstream_insights::backoff::Backoff;
 use stockstream_insights::config::InsightsConfig;
@@ -43,11 +43,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (athena, s3, config) = (&athena, &s3, &config);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ScheduledEvent>| async move {
+            // A deadline already past is unknown (see `query_deadline`), not zero time.
             let remaining = event
                 .context
                 .deadline()
                 .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO);
+                .ok();
             let deadline = query_deadline(Instant::now(), remaining);
             let request_id = &event.context.request_id;
             match handle(&event.payload, athena, s3, config, deadline, DateTime::<Utc>::from(SystemTime::now())).await {

@@ -1,9 +1,11 @@
-//! Correctness of the insight suite on the local engine: on lakes the sink writes from the
-//! real data and from generated data (each with a replayed slice that must count once),
-//! every insight's DataFusion result equals DuckDB running the same bound SQL on the same
-//! Parquet files (to 1e-9), and a few values equal figures computed here from the CSV rows.
+//! Correctness of the insight suite on three engines: on lakes the sink writes from the real
+//! data and from generated data (each with a replayed slice that must count once), every
+//! insight's DataFusion result equals DuckDB's and Trino's (the engine of Athena v3, with a
+//! Hive table over the same Parquet files, the SQL bound as the insights Lambda binds it for
+//! Athena) to 1e-9, and a few values equal figures computed here from the CSV rows.
 //!
-//! Needs the Python tools that `.ci/test` installs (`STOCKSTREAM_PYTHON`).
+//! Needs the Python tools and the Trino server that `.ci/test` installs and starts
+//! (`STOCKSTREAM_PYTHON`, `STOCKSTREAM_TRINO_URL`).
 
 mod common;
 
@@ -32,8 +34,10 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Every insight on DuckDB, through `check_sql.py --bound`, in one process.
-fn duckdb(lake: &Path, params: &[Params]) -> Vec<Value> {
+/// Every insight on a peer engine, through its checker script (`check_sql.py` for DuckDB,
+/// `check_trino.py` for Trino) in `--bound` mode: the SQL exactly as the Rust binder binds it
+/// for Athena (`?` markers, the values as execution parameters), in one process.
+fn peer(script: &str, lake: &Path, params: &[Params]) -> Vec<Value> {
     let mut jobs = vec![];
     for p in params {
         for i in insights::all() {
@@ -43,7 +47,7 @@ fn duckdb(lake: &Path, params: &[Params]) -> Vec<Value> {
     }
     let python = std::env::var("STOCKSTREAM_PYTHON").expect("STOCKSTREAM_PYTHON (set by .ci/test)");
     let mut child = Command::new(python)
-        .arg(repo().join("functions/local/tests/check_sql.py"))
+        .arg(repo().join("functions/local/tests").join(script))
         .arg("--bound")
         .arg(lake)
         .stdin(Stdio::piped())
@@ -57,7 +61,7 @@ fn duckdb(lake: &Path, params: &[Params]) -> Vec<Value> {
         .write_all(serde_json::to_string(&jobs).unwrap().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "check_sql.py failed");
+    assert!(out.status.success(), "{script} failed");
     serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
 }
 
@@ -83,33 +87,40 @@ fn cross_check(bucket: &Path, cases: &[Params]) -> (Vec<stockstream_core::report
         .iter()
         .map(|p| rt.block_on(run_all(&engine, p, "2026-11-26T00:00:00Z".into(), |_| {})))
         .collect();
-    let duck = duckdb(&bucket.join("lake/bars"), cases);
+    assert!(
+        std::env::var("STOCKSTREAM_TRINO_URL").is_ok(),
+        "STOCKSTREAM_TRINO_URL is not set: run with .ci/test (it starts Trino)"
+    );
+    let lake = bucket.join("lake/bars");
     let mut compared = 0;
-    let mut k = 0;
-    for (p, report) in cases.iter().zip(&reports) {
-        for r in &report.insights {
-            let theirs = &duck[k];
-            k += 1;
-            let what = format!("{} {}..{} {:?}", r.name, p.from, p.to, p.symbols);
-            assert_eq!(r.error, None, "DataFusion: {what}");
-            assert!(
-                theirs.get("error").is_none(),
-                "DuckDB: {what}: {}",
-                theirs["error"]
-            );
-            let rows = theirs["rows"].as_array().unwrap();
-            assert_eq!(theirs["columns"], json!(r.columns), "{what}");
-            assert_eq!(r.rows.len(), rows.len(), "row count of {what}");
-            for (i, (ours, theirs)) in r.rows.iter().zip(rows).enumerate() {
-                let theirs = theirs.as_array().unwrap();
-                for (c, (a, b)) in ours.iter().zip(theirs).enumerate() {
-                    assert!(
-                        same_cell(a, b),
-                        "{what}: row {i} column {}: DataFusion {a} vs DuckDB {b}",
-                        r.columns[c]
-                    );
+    for (engine, script) in [("DuckDB", "check_sql.py"), ("Trino", "check_trino.py")] {
+        let results = peer(script, &lake, cases);
+        let mut k = 0;
+        for (p, report) in cases.iter().zip(&reports) {
+            for r in &report.insights {
+                let theirs = &results[k];
+                k += 1;
+                let what = format!("{} {}..{} {:?}", r.name, p.from, p.to, p.symbols);
+                assert_eq!(r.error, None, "DataFusion: {what}");
+                assert!(
+                    theirs.get("error").is_none(),
+                    "{engine}: {what}: {}",
+                    theirs["error"]
+                );
+                let rows = theirs["rows"].as_array().unwrap();
+                assert_eq!(theirs["columns"], json!(r.columns), "{engine}: {what}");
+                assert_eq!(r.rows.len(), rows.len(), "{engine}: row count of {what}");
+                for (i, (ours, theirs)) in r.rows.iter().zip(rows).enumerate() {
+                    let theirs = theirs.as_array().unwrap();
+                    for (c, (a, b)) in ours.iter().zip(theirs).enumerate() {
+                        assert!(
+                            same_cell(a, b),
+                            "{what}: row {i} column {}: DataFusion {a} vs {engine} {b}",
+                            r.columns[c]
+                        );
+                    }
+                    compared += 1;
                 }
-                compared += 1;
             }
         }
     }
@@ -131,8 +142,8 @@ fn price(b: &Bar) -> f64 {
 }
 
 #[test]
-#[ignore = "needs the Python tools (.ci/test)"]
-fn real_data_datafusion_equals_duckdb_and_independent_figures() {
+#[ignore = "needs the Python tools and Trino (.ci/test)"]
+fn real_data_datafusion_equals_duckdb_and_trino_and_independent_figures() {
     let bars = real_bars();
     let dir = tempfile::tempdir().unwrap();
     write_lake(dir.path(), &bars, 300);
@@ -214,8 +225,8 @@ fn real_data_datafusion_equals_duckdb_and_independent_figures() {
 }
 
 #[test]
-#[ignore = "needs the Python tools (.ci/test)"]
-fn generated_data_datafusion_equals_duckdb() {
+#[ignore = "needs the Python tools and Trino (.ci/test)"]
+fn generated_data_datafusion_equals_duckdb_and_trino() {
     let bars = generated_bars(8, 1100);
     let dir = tempfile::tempdir().unwrap();
     write_lake(dir.path(), &bars, 2000);

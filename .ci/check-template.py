@@ -15,7 +15,20 @@ rust-cargolambda):
     Variables Lambda sets itself (AWS_LAMBDA_*, AWS_REGION, ...) are not expected in the
     template.
 
-Usage: .ci/check-template.py [--template FILE] [--allow-missing BINARY]...
+For every AWS::CloudWatch::Alarm:
+  - its AlarmActions include the ops topic (`!Ref AlarmTopic`, or --ops-topic), so no alarm
+    fires unheard;
+  - every dimension of its metric (or of each metric of its math expression) names a resource
+    of this template of the kind the dimension means (FunctionName or Function: a function,
+    EventSourceMappingUUID: an event source mapping, QueueName: a queue, BucketName: a bucket,
+    RuleName: an EventBridge rule, InstanceId: an instance), by !Ref or !GetAtt, not a literal;
+  - an alarm on a conditional resource carries that resource's condition (or an !And of it),
+    so the alarm never points at a resource the stack did not create.
+A custom metric (a namespace that is not AWS/...) with a Function dimension is looked up in
+the code of that function's crate: a metric name that appears nowhere there as a string is a
+note, not a failure (the code may not emit it yet).
+
+Usage: .ci/check-template.py [--template FILE] [--allow-missing BINARY]... [--ops-topic ID]
 --allow-missing lets a function whose binary is not (yet) in the workspace pass with a note
 instead of failing. Exit status: 0 all good, 1 a check failed, 2 the inputs cannot be read.
 """
@@ -234,6 +247,124 @@ def variables_read(root, crate_dirs):
     return found
 
 
+# --- alarms ---------------------------------------------------------------------------------
+
+# Dimension name -> resource types it may name.
+DIMENSION_TYPES = {
+    "FunctionName": {"AWS::Serverless::Function", "AWS::Lambda::Function"},
+    "Function": {"AWS::Serverless::Function", "AWS::Lambda::Function"},
+    "EventSourceMappingUUID": {"AWS::Lambda::EventSourceMapping"},
+    "QueueName": {"AWS::SQS::Queue"},
+    "BucketName": {"AWS::S3::Bucket"},
+    "RuleName": {"AWS::Events::Rule"},
+    "InstanceId": {"AWS::EC2::Instance"},
+    "TopicName": {"AWS::SNS::Topic"},
+}
+# Dimensions whose value is a fixed word, not a resource.
+FIXED_DIMENSIONS = {"StorageType"}
+
+
+def referenced_resource(value):
+    """The logical id a dimension value points at (!Ref X, !GetAtt X.attr), or None."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref" and isinstance(arg, str):
+            return arg
+        if key == "Fn::GetAtt" and isinstance(arg, list) and arg:
+            return arg[0]
+    return None
+
+
+def alarm_metrics(props):
+    """(namespace, metric name, dimensions) of a plain alarm or of each metric of its math."""
+    if props.get("MetricName"):
+        yield props.get("Namespace"), props.get("MetricName"), props.get("Dimensions") or []
+    for m in props.get("Metrics") or []:
+        metric = ((m or {}).get("MetricStat") or {}).get("Metric") or {}
+        if metric:
+            yield metric.get("Namespace"), metric.get("MetricName"), metric.get("Dimensions") or []
+
+
+def condition_implies(template, have, want):
+    """Whether condition `have` (of the alarm) can only be true when `want` is."""
+    if have == want:
+        return True
+    definition = (template.get("Conditions") or {}).get(have)
+    if isinstance(definition, dict) and "Fn::And" in definition:
+        return any(
+            isinstance(c, dict) and "Condition" in c and condition_implies(template, c["Condition"], want)
+            for c in definition["Fn::And"]
+        )
+    return False
+
+
+def check_alarms(template, ops_topic, code_strings):
+    """Failures and notes for every alarm of the template."""
+    resources = template["Resources"]
+    failures, notes, count = [], [], 0
+    if resources.get(ops_topic, {}).get("Type") != "AWS::SNS::Topic":
+        failures.append(f"the ops topic {ops_topic} is not an AWS::SNS::Topic of the template")
+    for alarm_id, alarm in resources.items():
+        if not isinstance(alarm, dict) or alarm.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        count += 1
+        props = alarm.get("Properties") or {}
+        actions = props.get("AlarmActions") or []
+        if {"Ref": ops_topic} not in actions:
+            failures.append(f"{alarm_id}: AlarmActions does not include !Ref {ops_topic}")
+        metrics = list(alarm_metrics(props))
+        if not metrics:
+            failures.append(f"{alarm_id}: no metric found (MetricName or Metrics[].MetricStat)")
+        for namespace, name, dimensions in metrics:
+            if not dimensions:
+                failures.append(f"{alarm_id}: metric {name} has no dimensions, so it watches no resource of the stack")
+            for d in dimensions:
+                dim_name, value = d.get("Name"), d.get("Value")
+                if dim_name in FIXED_DIMENSIONS:
+                    continue
+                target = referenced_resource(value)
+                kinds = DIMENSION_TYPES.get(dim_name)
+                if kinds is None:
+                    failures.append(f"{alarm_id}: dimension {dim_name} is not one this check knows (add it to DIMENSION_TYPES)")
+                    continue
+                if target is None:
+                    failures.append(f"{alarm_id}: dimension {dim_name} is {value!r}, not a !Ref/!GetAtt of a resource")
+                    continue
+                resource = resources.get(target)
+                if not isinstance(resource, dict):
+                    failures.append(f"{alarm_id}: dimension {dim_name} names {target}, which the template does not define")
+                    continue
+                if resource.get("Type") not in kinds:
+                    failures.append(
+                        f"{alarm_id}: dimension {dim_name} names {target}, a {resource.get('Type')}, not {' or '.join(sorted(kinds))}"
+                    )
+                    continue
+                wanted = resource.get("Condition")
+                if wanted and not (alarm.get("Condition") and condition_implies(template, alarm["Condition"], wanted)):
+                    failures.append(
+                        f"{alarm_id}: watches {target}, which exists only if {wanted}, but the alarm's condition is {alarm.get('Condition')!r}"
+                    )
+                if (
+                    dim_name == "Function"
+                    and isinstance(namespace, (str, dict))
+                    and not (isinstance(namespace, str) and namespace.startswith("AWS/"))
+                    and target in code_strings
+                    and name not in code_strings[target]
+                ):
+                    notes.append(f"{alarm_id}: custom metric {name} does not appear in the code of {target} (not emitted yet?)")
+    return failures, notes, count
+
+
+def string_literals(root, crate_dirs):
+    """Every string literal in the crates' src/**/*.rs (outside tests), for metric names."""
+    found = set()
+    for crate in crate_dirs:
+        for path in glob.glob(os.path.join(root, crate, "src", "**", "*.rs"), recursive=True):
+            with open(path, encoding="utf-8") as f:
+                found.update(re.findall(r'"([A-Za-z][A-Za-z0-9_]*)"', code_without_tests_and_comments(f.read())))
+    return found
+
+
 # --- the check ------------------------------------------------------------------------------
 
 
@@ -246,6 +377,12 @@ def main():
         default=[],
         metavar="BINARY",
         help="a function whose Binary is not a workspace binary yet is noted, not failed",
+    )
+    ap.add_argument(
+        "--ops-topic",
+        default="AlarmTopic",
+        metavar="ID",
+        help="logical id of the SNS topic every alarm must notify (default AlarmTopic)",
     )
     args = ap.parse_args()
 
@@ -263,6 +400,7 @@ def main():
             bin_to_crate.setdefault(b, m)
 
     failures, notes, checked = [], [], 0
+    code_strings = {}  # function logical id -> string literals of its crate(s)
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
             continue
@@ -300,6 +438,7 @@ def main():
             continue
         env = {**global_vars, **local_vars}
         crates = [crate] + workspace_path_dependencies(ROOT, crate, members, ws_deps)
+        code_strings[logical_id] = string_literals(ROOT, crates)
         read = {k: v for k, v in variables_read(ROOT, crates).items() if not is_runtime_variable(k)}
         missing = sorted(k for k in read if k not in env)
         for name in missing:
@@ -308,6 +447,12 @@ def main():
             notes.append(f"{where}: sets {name}, which {crate} does not read")
         if not missing:
             print(f"ok: {where}: bin {binary} ({crate}); sets all {len(read)} variables it reads: {', '.join(sorted(read))}")
+
+    alarm_failures, alarm_notes, alarms = check_alarms(template, args.ops_topic, code_strings)
+    failures += alarm_failures
+    notes += alarm_notes
+    if alarms and not alarm_failures:
+        print(f"ok: {alarms} alarm(s) notify {args.ops_topic} and watch resources of the template")
 
     for n in notes:
         print(f"note: {n}")

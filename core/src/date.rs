@@ -4,7 +4,9 @@
 //! (`31/01/2020`, `01/31/2020`, `31.01.2020`) and month names (`31-Jan-2020`, `Jan 31, 2020`)
 //! are all accepted. Numeric day/month forms are ambiguous when both parts are ≤ 12, so the
 //! order is an explicit setting ([`DateOrder`]); in `Auto` mode an ambiguous date is rejected
-//! rather than guessed, because a guess silently moves a bar to another day.
+//! rather than guessed, because a guess silently moves a bar to another day. A whole file's
+//! order is decided from its unambiguous dates in [`crate::date_order`], which then reads the
+//! file with `Dmy` or `Mdy`.
 
 use chrono::{NaiveDate, NaiveTime};
 use std::fmt;
@@ -45,6 +47,12 @@ pub enum DateError {
     Ambiguous,
     /// Right shape, but no such day (e.g. 2021-02-30).
     NoSuchDay,
+    /// The date is a real day only in the other day/month order (`01/31/2020` read day
+    /// first): it contradicts the order the file is read with.
+    WrongOrder {
+        /// The order the date was read with ([`DateOrder::Dmy`] or [`DateOrder::Mdy`]).
+        read_as: DateOrder,
+    },
     /// A two-digit year: which century is a guess.
     TwoDigitYear,
     /// A time with a UTC offset other than zero; bars carry exchange-local wall time.
@@ -59,6 +67,12 @@ impl fmt::Display for DateError {
             Self::Unrecognised => "unrecognised date format",
             Self::Ambiguous => "ambiguous day/month order (set the date order to dmy or mdy)",
             Self::NoSuchDay => "no such calendar day",
+            Self::WrongOrder {
+                read_as: DateOrder::Mdy,
+            } => "is day-first (its first part is above 12), but the file's dates are read month-first",
+            Self::WrongOrder { .. } => {
+                "is month-first (its second part is above 12), but the file's dates are read day-first"
+            }
             Self::TwoDigitYear => "two-digit year",
             Self::Offset => "time zone offsets other than UTC are not supported",
             Self::BadTime => "unrecognised time format",
@@ -159,8 +173,18 @@ pub fn parse_date(text: &str, order: DateOrder) -> Result<NaiveDate, DateError> 
         return Err(DateError::TwoDigitYear);
     }
     let (d, m) = match order {
-        DateOrder::Dmy => (first, second),
-        DateOrder::Mdy => (second, first),
+        DateOrder::Dmy | DateOrder::Mdy => {
+            let (d, m) = if order == DateOrder::Dmy {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            // A month above 12 whose swap is a real day: the text proves the other order.
+            if m > 12 && d <= 12 && ymd(c, d, m).is_ok() {
+                return Err(DateError::WrongOrder { read_as: order });
+            }
+            (d, m)
+        }
         DateOrder::Auto => match (first > 12, second > 12) {
             (true, false) => (first, second),
             (false, true) => (second, first),
@@ -294,6 +318,23 @@ mod tests {
         // An explicit order that contradicts the text is an error, not a swap.
         assert_eq!(
             parse_date("01/31/2020", DateOrder::Dmy),
+            Err(DateError::WrongOrder {
+                read_as: DateOrder::Dmy
+            })
+        );
+        assert_eq!(
+            parse_date("31/01/2020", DateOrder::Mdy),
+            Err(DateError::WrongOrder {
+                read_as: DateOrder::Mdy
+            })
+        );
+        // No such day either way: not a question of order.
+        assert_eq!(
+            parse_date("02/30/2020", DateOrder::Dmy),
+            Err(DateError::NoSuchDay)
+        );
+        assert_eq!(
+            parse_date("31/02/2020", DateOrder::Dmy),
             Err(DateError::NoSuchDay)
         );
     }

@@ -8,6 +8,7 @@
 //! - [`layout`]: reads the header row and maps the many column spellings of OHLCV exports onto
 //!   one set of fields.
 //! - [`date`]: the date and time formats found in real exports, with an explicit day/month order.
+//! - [`date_order`]: a file's day/month order, decided once from its unambiguous dates.
 //! - [`record`]: the typed bar ([`Bar`]) a row becomes.
 //! - [`validate`]: the rules a bar must pass, and the warnings that are counted but not fatal.
 //! - [`reader`]: joins the above into one iterator of accepted bars and rejected rows.
@@ -16,11 +17,13 @@
 //! - [`kafka_event`]: the event a Lambda Kafka trigger delivers (and the local trigger builds).
 //! - [`ingest`]: a Kafka record of that event becomes a lake row with its provenance, or a
 //!   quarantined record with the reason.
-//! - [`symbols`]: the list of known symbols (the data set's `indexInfo.csv`).
+//! - [`symbols`]: symbols as tickers (normal form, from a file name) and the list of known
+//!   symbols (the data set's `indexInfo.csv`).
 //! - [`generate`]: deterministic synthetic data in the seed layout, for tests and benchmarks.
 #![deny(missing_docs)]
 
 pub mod date;
+pub mod date_order;
 pub mod generate;
 pub mod ingest;
 pub mod insights;

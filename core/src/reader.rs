@@ -4,13 +4,18 @@
 //! all empty are skipped and counted. Every other line yields exactly one [`Item`]: an
 //! [`Accepted`] bar or a [`Reject`] with its reason, so `rows = accepted + rejected` always
 //! holds and nothing vanishes.
+//!
+//! Before reading, [`scan_date_order`] looks at the date column of a file's start to decide
+//! its day/month order ([`crate::date_order`]), and [`read_layout`] reads only the header (to
+//! know whether the file names its symbol).
 
 use crate::date::{parse_date_time, parse_time, DateOrder};
+use crate::date_order::{FileOrder, OrderCounts, OrderRefusal, Tally};
 use crate::layout::{sniff_delimiter, Column, Layout, LayoutError};
 use crate::lines::{Fields, LineReader};
 use crate::record::Bar;
 use crate::reject::Reject;
-use crate::symbols::Symbols;
+use crate::symbols::{normalise, Symbols};
 use crate::validate::{parse_volume, validate, Problem, Warnings};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
@@ -21,9 +26,11 @@ use std::sync::Arc;
 pub struct ReaderConfig {
     /// Name recorded with every bar and reject (file name, S3 URI).
     pub source: String,
-    /// Symbol for files without a symbol column (from a flag, or the file name).
+    /// Symbol for files without a symbol column (from a flag, or the file name); normalised
+    /// like the symbol column's values.
     pub default_symbol: Option<String>,
-    /// Day/month order for ambiguous numeric dates.
+    /// Day/month order for ambiguous numeric dates: the file's order when it was decided
+    /// ([`scan_date_order`]); `Auto` rejects each ambiguous date.
     pub date_order: DateOrder,
     /// When set, symbols outside this list are rejected.
     pub known_symbols: Option<Arc<Symbols>>,
@@ -139,9 +146,17 @@ pub struct BarReader<R> {
     stats: ReadStats,
 }
 
+fn normal_config(mut config: ReaderConfig) -> ReaderConfig {
+    if let Some(s) = &config.default_symbol {
+        config.default_symbol = Some(normalise(s).into_owned());
+    }
+    config
+}
+
 impl<R: BufRead> BarReader<R> {
     /// Reads `input` from its start.
     pub fn new(input: R, config: ReaderConfig) -> Self {
+        let config = normal_config(config);
         Self {
             lines: LineReader::new(input),
             layout: None,
@@ -161,6 +176,7 @@ impl<R: BufRead> BarReader<R> {
         offset: u64,
         stats: ReadStats,
     ) -> Self {
+        let config = normal_config(config);
         Self {
             lines: LineReader::resume(input, lines_before, offset),
             layout: Some(layout),
@@ -330,24 +346,159 @@ fn header_layout(
     fields: &mut Fields,
     config: &ReaderConfig,
 ) -> Result<Layout, ReadError> {
-    let source_name = || config.source.clone();
-    let d = sniff_delimiter(text);
-    fields.split(text, d).map_err(|_| ReadError::BadHeader {
-        source_name: source_name(),
-        line: number,
-        what: "broken quotes",
-    })?;
-    let layout = Layout::from_header(fields.iter(), d).map_err(|error| ReadError::Header {
-        source_name: source_name(),
-        line: number,
-        error,
-    })?;
+    let layout = parse_header(text, number, fields, &config.source)?;
     if layout.position(Column::Symbol).is_none() && config.default_symbol.is_none() {
         return Err(ReadError::NoSymbol {
-            source_name: source_name(),
+            source_name: config.source.clone(),
         });
     }
     Ok(layout)
+}
+
+fn parse_header(
+    text: &str,
+    number: u64,
+    fields: &mut Fields,
+    source: &str,
+) -> Result<Layout, ReadError> {
+    let d = sniff_delimiter(text);
+    fields.split(text, d).map_err(|_| ReadError::BadHeader {
+        source_name: source.to_string(),
+        line: number,
+        what: "broken quotes",
+    })?;
+    Layout::from_header(fields.iter(), d).map_err(|error| ReadError::Header {
+        source_name: source.to_string(),
+        line: number,
+        error,
+    })
+}
+
+/// Reads lines up to the header and returns its layout.
+fn next_header<R: BufRead>(
+    lines: &mut LineReader<R>,
+    fields: &mut Fields,
+    source: &str,
+) -> Result<Layout, ReadError> {
+    loop {
+        let line = lines.next_line().map_err(|error| ReadError::Io {
+            source_name: source.to_string(),
+            error,
+        })?;
+        let Some(line) = line else {
+            return Err(ReadError::Empty {
+                source_name: source.to_string(),
+            });
+        };
+        let text = line.text.map_err(|_| ReadError::BadHeader {
+            source_name: source.to_string(),
+            line: line.number,
+            what: "not UTF-8",
+        })?;
+        if !text.trim().is_empty() {
+            return parse_header(text, line.number, fields, source);
+        }
+    }
+}
+
+/// Reads only the header of `input` (named `source` in errors).
+pub fn read_layout(input: impl BufRead, source: &str) -> Result<Layout, ReadError> {
+    next_header(&mut LineReader::new(input), &mut Fields::default(), source)
+}
+
+/// Most bytes of a file's start whose dates decide its order, when they can: enough for tens
+/// of thousands of rows (a day-first file shows a day above 12 within its first month).
+pub const SCAN_BYTES: u64 = 8 << 20;
+
+/// How far [`scan_date_order`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanLimit {
+    /// The first `n` bytes and no further: a line that reaches byte `n` is not looked at.
+    /// For a source of which only the start is at hand (an object in S3); the decision is
+    /// the same every time, and the rest of the source is never read.
+    Strict(u64),
+    /// At least the lines of the first `n` bytes; past them, on while the dates read so far
+    /// are ambiguous and undecided, to the end if need be. For a local file: one cheap pass
+    /// over the date column of its start, and a file is refused for lack of a deciding date
+    /// only when the whole file has none.
+    UntilDecided(u64),
+}
+
+/// What [`scan_date_order`] found.
+#[derive(Debug, Clone)]
+pub struct OrderScan {
+    /// The header layout.
+    pub layout: Layout,
+    /// The file's order, or why its dates do not settle it.
+    pub decision: Result<FileOrder, OrderRefusal>,
+    /// Bytes read (header included).
+    pub bytes: u64,
+    /// Data lines looked at.
+    pub lines: u64,
+    /// True when the scan reached the end of the input.
+    pub to_end: bool,
+    /// The dates behind the decision, by shape.
+    pub counts: OrderCounts,
+}
+
+/// Reads the header and the date column of `input`'s start and decides the file's day/month
+/// order from its dates ([`crate::date_order`]). Rows that cannot be split or have no date
+/// are skipped here (they are rejected when the file is read).
+///
+/// A file decided from its start and contradicted later (a month-first date in a day-first
+/// file past the scanned bytes) is not refused after the fact: that row is rejected when read,
+/// with a reason saying it contradicts the file's order ([`crate::date::DateError::WrongOrder`]).
+pub fn scan_date_order(
+    input: impl BufRead,
+    source: &str,
+    limit: ScanLimit,
+) -> Result<OrderScan, ReadError> {
+    let (cap, strict) = match limit {
+        ScanLimit::Strict(n) => (n, true),
+        ScanLimit::UntilDecided(n) => (n, false),
+    };
+    let mut lines = LineReader::new(input.take(if strict { cap } else { u64::MAX }));
+    let mut fields = Fields::default();
+    let layout = next_header(&mut lines, &mut fields, source)?;
+    let date = layout.position(Column::Date);
+    let mut tally = Tally::default();
+    let mut seen = 0u64;
+    let mut to_end = false;
+    loop {
+        let line = lines.next_line().map_err(|error| ReadError::Io {
+            source_name: source.to_string(),
+            error,
+        })?;
+        let Some(line) = line else {
+            to_end = true;
+            break;
+        };
+        let number = line.number;
+        let split = line
+            .text
+            .is_ok_and(|text| fields.split(text, layout.delimiter).is_ok());
+        if strict && lines.position() >= cap {
+            // This line may be cut at the cap: the bytes after it are not ours to read.
+            break;
+        }
+        seen += 1;
+        if let (true, Some(i)) = (split, date) {
+            if i < fields.len() && !is_absent(fields.get(i)) {
+                tally.add(number, fields.get(i));
+            }
+        }
+        if !strict && lines.position() >= cap && !tally.wants_more() {
+            break;
+        }
+    }
+    Ok(OrderScan {
+        layout,
+        decision: tally.decision(),
+        counts: tally.counts().clone(),
+        bytes: lines.position(),
+        lines: seen,
+        to_end,
+    })
 }
 
 /// Cells that mean "no value" in real exports (Yahoo writes `null`).
@@ -391,8 +542,10 @@ fn parse_row(fields: &Fields, layout: &Layout, config: &ReaderConfig) -> Result<
         });
     }
     let symbol = match layout.position(Column::Symbol) {
-        Some(i) if !fields.get(i).is_empty() => fields.get(i).to_string(),
-        Some(_) => return Err(Problem::MissingSymbol),
+        Some(i) => match normalise(fields.get(i)) {
+            s if s.is_empty() => return Err(Problem::MissingSymbol),
+            s => s.into_owned(),
+        },
         None => config.default_symbol.clone().unwrap_or_default(),
     };
     let date_text = cell(fields, layout, Column::Date).ok_or(Problem::Missing(Column::Date))?;

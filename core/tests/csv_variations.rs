@@ -15,10 +15,12 @@ use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use stockstream_core::date::DateOrder;
+use stockstream_core::date_order::{FileOrder, OrderRefusal, RefusalKind};
 use stockstream_core::generate::{write_csv, GenConfig};
 use stockstream_core::layout::{Column, LayoutError};
 use stockstream_core::reader::{
-    read_all, Accepted, BarReader, Item, ReadError, ReadStats, ReaderConfig,
+    read_all, scan_date_order, Accepted, BarReader, Item, ReadError, ReadStats, ReaderConfig,
+    ScanLimit, SCAN_BYTES,
 };
 use stockstream_core::reject::Reject;
 use stockstream_core::symbols::Symbols;
@@ -520,16 +522,12 @@ fn index_info_symbols() {
     ];
     assert_eq!(known, Symbols::from_iter(all));
     // Neither the header nor another column leaked in.
-    for not_a_symbol in [
-        "Index",
-        "\u{feff}Region",
-        "Region",
-        "HKD",
-        "Hong Kong",
-        "J203.JO\r",
-    ] {
+    for not_a_symbol in ["Index", "\u{feff}Region", "Region", "HKD", "Hong Kong"] {
         assert!(!known.contains(not_a_symbol), "{not_a_symbol:?}");
     }
+    // Lookups compare normal forms (trimmed, upper case); the equality above shows no CR was
+    // stored.
+    assert!(known.contains("j203.jo") && known.contains("J203.JO\r"));
 }
 
 #[test]
@@ -696,7 +694,7 @@ fn month_first_file_read_day_first() {
     assert_eq!(reject_codes(&items), [(2, "bad_date"), (6, "bad_date")]);
     assert_eq!(
         reject_at(&items, 2).reason,
-        r#"date "01/31/2020": no such calendar day"#
+        r#"date "01/31/2020": is month-first (its second part is above 12), but the file's dates are read day-first"#
     );
     assert_eq!(
         dates(&items),
@@ -1010,4 +1008,350 @@ fn streams_a_generated_file_one_item_at_a_time() {
     );
     // 2000 weekdays from Monday 2000-01-03: 400 whole weeks, the last day a Friday.
     assert_eq!(last_date, d(2007, 8, 31));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. A file's day/month order, decided once for the whole file
+// ---------------------------------------------------------------------------------------------
+
+/// What `auto` does in the producer: decide the order from the file's dates (scanning at least
+/// `cap` bytes), then read the whole file with it; or refuse, reading no row.
+fn read_auto(bytes: &[u8], cap: u64) -> Result<(Vec<Item>, ReadStats, FileOrder), OrderRefusal> {
+    let scan = scan_date_order(bytes, "auto.csv", ScanLimit::UntilDecided(cap)).unwrap();
+    let order = scan.decision?;
+    let cfg = ReaderConfig {
+        date_order: order.date_order(),
+        ..config("auto.csv")
+    };
+    let (items, stats) = read_all(bytes, cfg).unwrap();
+    Ok((items, stats, order))
+}
+
+/// A generated file (seed layout, ISO dates) with its dates rewritten by `format`.
+fn generated_with_dates(
+    gen: &GenConfig,
+    format: impl Fn(NaiveDate) -> String,
+) -> (Vec<u8>, Vec<NaiveDate>) {
+    let mut iso = vec![];
+    write_csv(gen, &mut iso).unwrap();
+    let text = String::from_utf8(iso).unwrap();
+    let mut out = String::new();
+    let mut want = vec![];
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(line);
+        } else {
+            let (sym, rest) = line.split_once(',').unwrap();
+            let (date, rest) = rest.split_once(',').unwrap();
+            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+            want.push(date);
+            out.push_str(&format!("{sym},{},{rest}", format(date)));
+        }
+        out.push('\n');
+    }
+    (out.into_bytes(), want)
+}
+
+fn dmy(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+fn mdy(d: NaiveDate) -> String {
+    d.format("%m/%d/%Y").to_string()
+}
+
+#[test]
+fn the_date_fixtures_decide_their_own_order() {
+    for (name, order) in [
+        ("dates_dmy.csv", FileOrder::DayFirst),
+        ("dates_mdy.csv", FileOrder::MonthFirst),
+        ("dates_semicolon_dotted.csv", FileOrder::DayFirst),
+        ("seed_head.csv", FileOrder::NotNeeded),
+        ("kaggle_sp500.csv", FileOrder::NotNeeded),
+        ("dates_month_names.csv", FileOrder::NotNeeded),
+    ] {
+        let (items, stats, got) = read_auto(&fixture_bytes(name), SCAN_BYTES).unwrap();
+        assert_eq!(got, order, "{name}");
+        if name.starts_with("dates_") {
+            assert_eq!(
+                (stats.rejected, items.len() as u64),
+                (0, stats.rows),
+                "{name}"
+            );
+        }
+    }
+    // The day-first fixture lands whole, where reading row by row rejects 3 of 5.
+    let (items, _, _) = read_auto(&fixture_bytes("dates_dmy.csv"), SCAN_BYTES).unwrap();
+    assert_eq!(dates(&items), feb_dates());
+}
+
+/// Several thousand day-first rows (every day 1–12 of every month is ambiguous on its own)
+/// land whole, with the right dates; the same rows month-first too.
+#[test]
+fn a_day_first_file_of_thousands_of_rows_lands_whole() {
+    let gen = GenConfig {
+        symbols: 3,
+        days: 2000,
+        ..GenConfig::default()
+    };
+    for (format, order) in [
+        (dmy as fn(NaiveDate) -> String, FileOrder::DayFirst),
+        (mdy, FileOrder::MonthFirst),
+    ] {
+        let (bytes, want) = generated_with_dates(&gen, format);
+        assert_eq!(want.len(), 6000);
+        let (items, stats, got) = read_auto(&bytes, SCAN_BYTES).unwrap();
+        assert_eq!(got, order);
+        assert_eq!((stats.rows, stats.accepted), (6000, 6000));
+        assert_eq!(dates(&items), want);
+        // Row by row, about 40% of them would have been rejected as ambiguous.
+        let (_, per_row) = read_all(&bytes[..], config("x.csv")).unwrap();
+        assert!(per_row.rejected > 2000, "{per_row:?}");
+    }
+}
+
+/// One month-first date in a day-first file: the file is refused, naming the lines.
+#[test]
+fn a_mixed_order_file_is_refused_with_the_lines_that_disagree() {
+    let gen = GenConfig {
+        symbols: 2,
+        days: 3000,
+        ..GenConfig::default()
+    };
+    let (bytes, _) = generated_with_dates(&gen, dmy);
+    let mut text = String::from_utf8(bytes).unwrap();
+    // The last row is month-first (the file is far below the scan's 8 MiB, so it is seen).
+    text.push_str("S00000,01/31/2020,10,11,9,10,10,100,1.3\n");
+    let last_line = text.lines().count() as u64;
+    let r = read_auto(text.as_bytes(), SCAN_BYTES).unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Conflict);
+    assert_eq!(r.counts.month_first, 1);
+    assert_eq!(r.counts.first_month_first, [last_line]);
+    assert!(r.counts.day_first > 1000, "{:?}", r.counts);
+    // Weekdays from 2000-01-03, two symbols a day: the 13th is on lines 18 and 19.
+    assert_eq!(r.counts.first_day_first, [18, 19, 20]);
+    let msg = r.to_string();
+    assert!(
+        msg.contains(&format!("1 only month-first (first on line {last_line})")),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_file_of_only_ambiguous_dates_is_refused() {
+    let text = "Symbol,Date,Open,High,Low,Close\nX,03/04/2020,1,1,1,1\nX,2020-04-05,1,1,1,1\nX,06/04/2020,1,1,1,1\n";
+    let r = read_auto(text.as_bytes(), SCAN_BYTES).unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Undecided);
+    assert_eq!(
+        (
+            r.counts.ambiguous,
+            r.counts.neutral,
+            &r.counts.first_ambiguous[..]
+        ),
+        (2, 1, &[2, 4][..])
+    );
+}
+
+/// A local file's scan reads on past its cap while the dates are undecided, and stops at the
+/// cap once they are decided (or need no decision); a strict scan never reads past its cap,
+/// nor looks at a line cut by it.
+#[test]
+fn scan_limits() {
+    let mut text = String::from("Symbol,Date,Open,High,Low,Close\n");
+    // 01/01 reads the same either way; 02/01 … 12/01 do not.
+    for day in 2..=12 {
+        text.push_str(&format!("X,{day:02}/01/2020,1,1,1,1\n"));
+    }
+    let decider = text.lines().count() as u64 + 1;
+    text.push_str("X,13/01/2020,1,1,1,1\n");
+    text.push_str("X,01/14/2020,1,1,1,1\n"); // contradicts, after the decider
+    let bytes = text.as_bytes();
+
+    let s = scan_date_order(bytes, "t.csv", ScanLimit::UntilDecided(40)).unwrap();
+    assert_eq!(s.decision, Ok(FileOrder::DayFirst));
+    assert_eq!(
+        (s.lines, s.to_end),
+        (12, false),
+        "stopped at the first deciding date"
+    );
+    assert_eq!(s.counts.first_day_first, [decider]);
+
+    let s = scan_date_order(bytes, "t.csv", ScanLimit::UntilDecided(1 << 20)).unwrap();
+    assert_eq!(s.decision.as_ref().unwrap_err().kind, RefusalKind::Conflict);
+    assert!(s.to_end);
+
+    let s = scan_date_order(bytes, "t.csv", ScanLimit::Strict(200)).unwrap();
+    assert_eq!(
+        s.decision.as_ref().unwrap_err().kind,
+        RefusalKind::Undecided
+    );
+    assert!(s.bytes <= 200 && !s.to_end, "{s:?}");
+
+    // Read with the order decided from its start, the contradicting row is rejected, and
+    // says why.
+    let cfg = ReaderConfig {
+        date_order: DateOrder::Dmy,
+        default_symbol: None,
+        ..config("t.csv")
+    };
+    let (items, stats) = read_all(bytes, cfg).unwrap();
+    assert_eq!((stats.accepted, stats.rejected), (12, 1));
+    assert_eq!(
+        reject_at(&items, decider + 1).reason,
+        r#"date "01/14/2020": is month-first (its second part is above 12), but the file's dates are read day-first"#
+    );
+
+    // A header error is the reader's own.
+    let e = scan_date_order(
+        &b"Symbol,Date,Open,Close\n"[..],
+        "p.csv",
+        ScanLimit::Strict(99),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("p.csv line 1: header has no column for high, low"),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. Symbols as tickers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn symbol_cells_are_trimmed_and_upper_cased_and_checked_in_that_form() {
+    let text = "Symbol,Date,Open,High,Low,Close\n hsi ,2020-01-02,1,1,1,1\n\"  n225\",2020-01-02,1,1,1,1\nxyz,2020-01-02,1,1,1,1\n\" \",2020-01-02,1,1,1,1\n";
+    let known = Arc::new(Symbols::read(open_fixture("indexInfo.csv")).unwrap());
+    let cfg = ReaderConfig {
+        known_symbols: Some(known),
+        ..config("t.csv")
+    };
+    let (items, _) = read_all(text.as_bytes(), cfg).unwrap();
+    assert_eq!(symbols(&items), ["HSI", "N225"]);
+    assert_eq!(
+        reject_codes(&items),
+        [(4, "unknown_symbol"), (5, "missing_symbol")]
+    );
+    assert_eq!(
+        reject_at(&items, 4).reason,
+        r#"symbol "XYZ" is not in the known-symbols list"#
+    );
+    // A default symbol is normalised the same way.
+    let cfg = ReaderConfig {
+        default_symbol: Some(" gspc ".into()),
+        ..config("yahoo_no_symbol.csv")
+    };
+    let (items, _) = read_fixture("yahoo_no_symbol.csv", cfg);
+    assert_eq!(symbols(&items), ["GSPC"; 3]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Property: day-first and month-first files are read whole and right, or refused
+// ---------------------------------------------------------------------------------------------
+
+mod date_order_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A file of `days` consecutive calendar days from `start`, each date written in `order`
+    /// with `sep`, and the dates it holds.
+    fn file(start: NaiveDate, days: usize, day_first: bool, sep: char) -> (String, Vec<NaiveDate>) {
+        let mut text = String::from("Symbol,Date,Open,High,Low,Close,Volume\n");
+        let mut want = vec![];
+        for i in 0..days {
+            let d = start + chrono::Duration::days(i as i64);
+            let f = if day_first {
+                format!("%d{sep}%m{sep}%Y")
+            } else {
+                format!("%m{sep}%d{sep}%Y")
+            };
+            text.push_str(&format!("ABC,{},10,12,9,11,100\n", d.format(&f)));
+            want.push(d);
+        }
+        (text, want)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn read_whole_and_right_never_partially(
+            start_days in 0i64..9000,
+            days in 1usize..120,
+            day_first: bool,
+            sep in prop::sample::select(vec!['/', '.', '-']),
+            cap in 0u64..3000,
+        ) {
+            let start = d(2000, 1, 1) + chrono::Duration::days(start_days);
+            let (text, want) = file(start, days, day_first, sep);
+            let decides = want.iter().any(|d| {
+                use chrono::Datelike;
+                d.day() > 12
+            });
+            let all_same = want.iter().all(|d| {
+                use chrono::Datelike;
+                d.day() == d.month()
+            });
+            match read_auto(text.as_bytes(), cap) {
+                Ok((items, stats, order)) => {
+                    // Whole: every row, no reject; right: the dates as written.
+                    prop_assert_eq!(stats.rows, days as u64);
+                    prop_assert_eq!(stats.rejected, 0);
+                    prop_assert_eq!(dates(&items), want);
+                    let expected = if decides {
+                        if day_first { FileOrder::DayFirst } else { FileOrder::MonthFirst }
+                    } else {
+                        FileOrder::NotNeeded
+                    };
+                    prop_assert_eq!(order, expected);
+                    prop_assert!(decides || all_same);
+                }
+                Err(r) => {
+                    // Refused only when no date could decide.
+                    prop_assert!(!decides, "{}", r);
+                    prop_assert_eq!(r.kind, RefusalKind::Undecided);
+                }
+            }
+        }
+
+        #[test]
+        fn one_date_in_the_other_order_refuses_the_file(
+            start_days in 0i64..9000,
+            days in 13usize..120,
+            day_first: bool,
+            at in any::<prop::sample::Index>(),
+        ) {
+            use chrono::Datelike;
+            let start = d(2000, 1, 1) + chrono::Duration::days(start_days);
+            let (text, want) = file(start, days, day_first, '/');
+            prop_assume!(want.iter().any(|d| d.day() > 12));
+            // Rewrite one row whose day is above 12 the other way round.
+            let candidates: Vec<usize> = (0..days).filter(|&i| want[i].day() > 12).collect();
+            let i = candidates[at.index(candidates.len())];
+            let other = if day_first { "%m/%d/%Y" } else { "%d/%m/%Y" };
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            lines[i + 1] = format!("ABC,{},10,12,9,11,100", want[i].format(other));
+            let text = lines.join("\n") + "\n";
+            let kept_deciders = candidates.len() > 1;
+            match read_auto(text.as_bytes(), u64::MAX) {
+                Err(r) => {
+                    prop_assert!(kept_deciders);
+                    prop_assert_eq!(r.kind, RefusalKind::Conflict);
+                    let lines = if day_first {
+                        &r.counts.first_month_first
+                    } else {
+                        &r.counts.first_day_first
+                    };
+                    prop_assert_eq!(&lines[..], &[i as u64 + 2][..]);
+                }
+                // With its only deciding date flipped, the file is read the other way: still
+                // whole, and every date readable that way.
+                Ok((_, stats, _)) => {
+                    prop_assert!(!kept_deciders);
+                    prop_assert_eq!(stats.rejected, 0);
+                }
+            }
+        }
+    }
 }

@@ -58,8 +58,11 @@ pub struct InputArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Symbol for files that have no symbol column. Without it, such a file's name (without
-    /// extension, e.g. `AAPL.csv` → `AAPL`) is used.
+    /// Symbol for files that have no symbol column. Without it, such a file's name gives the
+    /// ticker: its leading letters, digits and dots, up to `-`, `_`, a space or `.csv`
+    /// (`msft-2000-2020.csv` and `MSFT_daily.csv` → `MSFT`, `BRK.B.csv` → `BRK.B`); a name
+    /// that does not start with a ticker (`2020-prices.csv`) is refused. Symbols, here and in
+    /// a symbol column, are trimmed and upper-cased.
     #[arg(long, env = "STOCKSTREAM_SYMBOL")]
     pub symbol: Option<String>,
 
@@ -68,10 +71,20 @@ pub struct InputArgs {
     #[arg(long, env = "STOCKSTREAM_KNOWN_SYMBOLS", value_name = "FILE")]
     pub known_symbols: Option<PathBuf>,
 
-    /// How to read numeric dates like 03/04/2020: `auto` accepts only unambiguous dates and
-    /// rejects the rest; `dmy` (day first) or `mdy` (month first) decide.
+    /// How to read numeric dates like 03/04/2020. `auto` decides once per file, before
+    /// anything is sent, from the file's dates that read only one way (13/04/2020 is day
+    /// first): if they agree the whole file is read that way; if they disagree, or every date
+    /// reads both ways, the file is refused. `dmy` (day first) or `mdy` (month first) decide
+    /// instead, and a row that contradicts them is rejected.
     #[arg(long, env = "STOCKSTREAM_DATE_ORDER", default_value = "auto", value_parser = parse_date_order)]
     pub date_order: DateOrder,
+
+    /// With `--date-order auto`, decide each file's order from its first BYTES only and never
+    /// read further (a file they do not decide is refused). Default: the first 8 MiB, read on
+    /// through the file only while every date so far is ambiguous. For callers that hold only
+    /// the start of a file (the replay function's resumed downloads).
+    #[arg(long, value_name = "BYTES")]
+    pub date_scan_limit: Option<u64>,
 
     /// Where rejected rows go (JSON lines: source, line, offset, code, reason, raw row).
     #[arg(

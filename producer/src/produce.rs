@@ -26,10 +26,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use stockstream_core::date::DateOrder;
+use stockstream_core::date_order::OrderCounts;
+use stockstream_core::layout::Column;
 use stockstream_core::message::{self, encode_value_into};
-use stockstream_core::reader::{BarReader, Item, ReadStats, ReaderConfig};
+use stockstream_core::reader::{
+    read_layout, scan_date_order, BarReader, Item, ReadStats, ReaderConfig, ScanLimit, SCAN_BYTES,
+};
 use stockstream_core::reject::RejectWriter;
-use stockstream_core::symbols::Symbols;
+use stockstream_core::symbols::{normalise, ticker_from_file_name, Symbols};
 use stockstream_core::Bar;
 
 /// What a run did, printed at the end and optionally written as JSON.
@@ -37,6 +42,8 @@ use stockstream_core::Bar;
 pub struct Summary {
     /// Files read (or skipped as already complete).
     pub files: u64,
+    /// How each input is read: its symbol and day/month order.
+    pub inputs: Vec<InputInfo>,
     /// Reader counts over all files.
     pub read: ReadStats,
     /// Rows acknowledged by Kafka in this run.
@@ -84,6 +91,12 @@ impl Summary {
             self.seconds
         );
         println!("  files       {}", self.files);
+        for i in self.inputs.iter().take(20) {
+            println!("  input       {}", i.describe());
+        }
+        if self.inputs.len() > 20 {
+            println!("  input       … and {} more", self.inputs.len() - 20);
+        }
         println!(
             "  rows        {} (accepted {}, rejected {}; {} blank lines skipped)",
             r.rows, r.accepted, r.rejected, r.blank
@@ -136,8 +149,66 @@ struct Source {
     name: String,
     config: ReaderConfig,
     len: u64,
+    info: InputInfo,
 }
 
+/// How one input is read, as the summary reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputInfo {
+    /// The source name (`source` header).
+    pub source: String,
+    /// The ticker given to every row when the file has no symbol column.
+    pub symbol: Option<String>,
+    /// Where the symbol comes from: `column`, `--symbol` or `file name`.
+    pub symbol_from: &'static str,
+    /// The day/month order the file is read with: `dmy`, `mdy`, or `auto` when no date needs
+    /// one.
+    pub date_order: &'static str,
+    /// True when the order was decided from the file's dates (`--date-order auto`).
+    pub date_order_decided: bool,
+    /// The dates the decision was made from (with `auto`).
+    pub date_counts: Option<OrderCounts>,
+}
+
+impl InputInfo {
+    fn describe(&self) -> String {
+        let symbol = match &self.symbol {
+            None => "symbols from its symbol column".to_string(),
+            Some(s) => format!("symbol {s} (from the {})", self.symbol_from),
+        };
+        let dates = match (&self.date_counts, self.date_order) {
+            (Some(c), "dmy") => format!(
+                "dates day-first (decided: {} dates read only day-first, none month-first)",
+                c.day_first
+            ),
+            (Some(c), "mdy") => format!(
+                "dates month-first (decided: {} dates read only month-first, none day-first)",
+                c.month_first
+            ),
+            (Some(_), _) => "dates need no day/month order".to_string(),
+            (None, order) => format!("dates read {order} (--date-order)"),
+        };
+        format!("{}: {symbol}; {dates}", self.source)
+    }
+}
+
+fn order_name(o: DateOrder) -> &'static str {
+    match o {
+        DateOrder::Auto => "auto",
+        DateOrder::Dmy => "dmy",
+        DateOrder::Mdy => "mdy",
+    }
+}
+
+/// Resolves every input before anything is read or sent: its header, its symbol (the
+/// column, `--symbol`, or the ticker its file name starts with) and, with `--date-order auto`,
+/// its day/month order. A file whose dates disagree on the order, or none of whose dates
+/// decides it, refuses the whole run here, before a single row is sent.
+///
+/// The order comes from a scan of the date column of the file's start ([`SCAN_BYTES`]),
+/// extended to the end only while its dates are all ambiguous: a cheap pass for any file size,
+/// and deterministic, so a resumed run decides the same way. A row past the scanned part that
+/// contradicts the decided order is rejected on its own, saying so.
 fn sources(input: &InputArgs, source_name: Option<&str>) -> Result<Vec<Source>> {
     if source_name.is_some() && input.files.len() > 1 {
         bail!(
@@ -145,6 +216,10 @@ fn sources(input: &InputArgs, source_name: Option<&str>) -> Result<Vec<Source>> 
             input.files.len()
         );
     }
+    let flag_symbol = match input.symbol.as_deref().map(normalise) {
+        Some(s) if s.is_empty() => bail!("--symbol is empty"),
+        s => s.map(|s| s.into_owned()),
+    };
     let known = match &input.known_symbols {
         Some(p) => {
             let f = File::open(p)
@@ -169,15 +244,54 @@ fn sources(input: &InputArgs, source_name: Option<&str>) -> Result<Vec<Source>> 
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let name = source_name.map(str::to_string).unwrap_or(file_name);
+        let name = source_name.map(str::to_string).unwrap_or(file_name.clone());
+        let input_file = || -> Result<BufReader<File>> {
+            let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            Ok(BufReader::with_capacity(1 << 16, f))
+        };
+        let (layout, date_order, date_counts) = match input.date_order {
+            DateOrder::Auto => {
+                let limit = match input.date_scan_limit {
+                    Some(n) => ScanLimit::Strict(n),
+                    None => ScanLimit::UntilDecided(SCAN_BYTES),
+                };
+                let scan = scan_date_order(input_file()?, &name, limit)?;
+                let order = scan.decision.map_err(|refusal| {
+                    anyhow::anyhow!(
+                        "{name}: refused, nothing sent: {refusal}. Pass --date-order dmy (day \
+                         first) or --date-order mdy (month first) to read it one way; rows that \
+                         do not fit that order are then rejected one by one"
+                    )
+                })?;
+                (scan.layout, order.date_order(), Some(scan.counts))
+            }
+            given => (read_layout(input_file()?, &name)?, given, None),
+        };
+        let (symbol, symbol_from) = if layout.position(Column::Symbol).is_some() {
+            (None, "column")
+        } else if let Some(s) = &flag_symbol {
+            (Some(s.clone()), "--symbol")
+        } else {
+            let ticker = ticker_from_file_name(&file_name).map_err(|e| {
+                anyhow::anyhow!("{name}: no symbol column in the header, and {e}; pass --symbol")
+            })?;
+            (Some(ticker), "file name")
+        };
         out.push(Source {
             path: path.clone(),
             config: ReaderConfig {
                 source: name.clone(),
-                default_symbol: input.symbol.clone().or(stem),
-                date_order: input.date_order,
+                default_symbol: symbol.clone(),
+                date_order,
                 known_symbols: known.clone(),
+            },
+            info: InputInfo {
+                source: name.clone(),
+                symbol,
+                symbol_from,
+                date_order: order_name(date_order),
+                date_order_decided: date_counts.is_some(),
+                date_counts,
             },
             name,
             len: meta.len(),
@@ -269,6 +383,7 @@ pub fn validate(args: &ValidateArgs, stop: &AtomicBool) -> Result<Summary, RunEr
     let mut rejects = RejectWriter::new(file, len);
     let mut summary = Summary {
         rejects_file: args.input.rejects.clone(),
+        inputs: srcs.iter().map(|s| s.info.clone()).collect(),
         ..Default::default()
     };
     for src in &srcs {
@@ -476,6 +591,7 @@ pub fn produce(args: &ProduceArgs, stop: &AtomicBool) -> Result<Summary, RunErro
 
     let mut summary = Summary {
         rejects_file: args.input.rejects.clone(),
+        inputs: srcs.iter().map(|s| s.info.clone()).collect(),
         ..Default::default()
     };
     let mut run = Run {

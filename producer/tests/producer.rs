@@ -748,3 +748,229 @@ fn resuming_a_multi_file_run_keeps_every_reject_once() {
         &bars_by_line(&big),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Market data as investors have it: day-first dates decided per file, tickers from file names
+// ---------------------------------------------------------------------------------------------
+
+/// A copy of the generated ISO file `iso` as an investor's download: no symbol column, dates
+/// written day first (`31/01/2020`), under `name`. Returns its path and the bars it must give,
+/// by line (the same lines as the ISO file's, with `symbol` as the ticker).
+fn day_first_download(
+    iso: &Path,
+    dir: &Path,
+    name: &str,
+    symbol: &str,
+) -> (PathBuf, BTreeMap<u64, Bar>) {
+    let text = std::fs::read_to_string(iso).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let (_, rest) = line.split_once(',').unwrap();
+        if i == 0 {
+            out.push_str(rest);
+        } else {
+            let (date, rest) = rest.split_once(',').unwrap();
+            let (y, md) = date.split_once('-').unwrap();
+            let (m, d) = md.split_once('-').unwrap();
+            out.push_str(&format!("{d}/{m}/{y},{rest}"));
+        }
+        out.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    let mut expected = bars_by_line(iso);
+    for bar in expected.values_mut() {
+        bar.symbol = symbol.to_string();
+    }
+    (path, expected)
+}
+
+/// `day_first` with one more row, month first (`01/31/2020`), at the end.
+fn mixed_order_copy(day_first: &Path, dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(day_first).unwrap();
+    text.push_str("01/31/2020,10,11,9,10,10,100,1.3\n");
+    let path = dir.join("msft-mixed.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_day_first_download_is_read_whole_with_auto_and_named_by_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = generate(dir.path(), 1, 5000);
+    let (path, expected) = day_first_download(&iso, dir.path(), "msft_daily.csv", "MSFT");
+    assert_eq!(expected.len(), 5000);
+    let rejects = dir.path().join("rejects.jsonl");
+    let summary = dir.path().join("s.json");
+    let out = run(bin()
+        .args(["validate", "--progress", "off", "--rejects"])
+        .arg(&rejects)
+        .arg("--summary-json")
+        .arg(&summary)
+        .arg(&path));
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary_json(&summary);
+    assert_eq!(s["read"]["rows"], 5000);
+    assert_eq!(s["read"]["accepted"], 5000, "whole: no gap on days 1-12");
+    assert_eq!(std::fs::metadata(&rejects).unwrap().len(), 0);
+    let input = &s["inputs"][0];
+    assert_eq!(input["symbol"], "MSFT");
+    assert_eq!(input["symbol_from"], "file name");
+    assert_eq!(input["date_order"], "dmy");
+    assert_eq!(input["date_order_decided"], true);
+    assert_eq!(input["date_counts"]["month_first"], 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("msft_daily.csv: symbol MSFT (from the file name); dates day-first"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_mixed_order_file_is_refused_before_any_row_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = generate(dir.path(), 1, 3000);
+    let (day_first, _) = day_first_download(&iso, dir.path(), "msft.csv", "MSFT");
+    let mixed = mixed_order_copy(&day_first, dir.path());
+    let rejects = dir.path().join("rejects.jsonl");
+    let summary = dir.path().join("s.json");
+    // Listed after a good file: the run is refused before that one is read, too.
+    let out = run(bin()
+        .args(["validate", "--progress", "off", "--rejects"])
+        .arg(&rejects)
+        .arg("--summary-json")
+        .arg(&summary)
+        .arg(&day_first)
+        .arg(&mixed));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        "msft-mixed.csv: refused, nothing sent: its dates disagree on the day/month order:",
+        "1 only month-first (first on line 3002)",
+        "Pass --date-order dmy (day first) or --date-order mdy (month first)",
+    ] {
+        assert!(err.contains(part), "{part:?} in {err}");
+    }
+    assert!(!summary.exists(), "nothing was read");
+
+    // With the order given, the file is read that way and the contradicting row rejected.
+    let out = run(bin()
+        .args(["validate", "--progress", "off", "--date-order", "dmy"])
+        .arg("--rejects")
+        .arg(&rejects)
+        .arg(&mixed));
+    assert_eq!(out.status.code(), Some(0));
+    let got = read_rejects(&rejects);
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].line, got[0].code.as_str()), (3002, "bad_date"));
+    assert!(
+        got[0].reason.contains("is month-first"),
+        "{}",
+        got[0].reason
+    );
+}
+
+#[test]
+fn file_names_without_a_ticker_are_refused_and_symbols_normalised() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = "Date,Open,High,Low,Close\n2020-01-02,1,1,1,1\n";
+    let no_ticker = dir.path().join("2020-prices.csv");
+    std::fs::write(&no_ticker, rows).unwrap();
+    let rejects = dir.path().join("r.jsonl");
+    let validate = |extra: &[&str], file: &Path, summary: &Path| {
+        run(bin()
+            .args(["validate", "--progress", "off", "--rejects"])
+            .arg(&rejects)
+            .arg("--summary-json")
+            .arg(summary)
+            .args(extra)
+            .arg(file))
+    };
+    let summary = dir.path().join("s.json");
+    let out = validate(&[], &no_ticker, &summary);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2020-prices.csv: no symbol column in the header, and the file name \"2020-prices.csv\" does not start with a ticker"),
+        "{err}"
+    );
+    assert!(err.contains("pass --symbol"), "{err}");
+    // --symbol names it, normalised.
+    let out = validate(&["--symbol", " aapl "], &no_ticker, &summary);
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary_json(&summary);
+    assert_eq!(s["inputs"][0]["symbol"], "AAPL");
+    assert_eq!(s["inputs"][0]["symbol_from"], "--symbol");
+    // BRK.B.csv → BRK.B; a symbol column's values are trimmed and upper-cased, and checked
+    // against the known list in that form.
+    let brk = dir.path().join("BRK.B.csv");
+    std::fs::write(&brk, rows).unwrap();
+    let out = validate(&[], &brk, &summary);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summary_json(&summary)["inputs"][0]["symbol"], "BRK.B");
+    let with_column = dir.path().join("2020-indices.csv");
+    std::fs::write(
+        &with_column,
+        "Index,Date,Open,High,Low,Close\n hsi ,2020-01-02,1,1,1,1\nn225,2020-01-02,1,1,1,1\n",
+    )
+    .unwrap();
+    let out = validate(
+        &[
+            "--known-symbols",
+            repo().join("producer/data/indexInfo.csv").to_str().unwrap(),
+        ],
+        &with_column,
+        &summary,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary_json(&summary);
+    assert_eq!(
+        (
+            s["read"]["accepted"].as_u64(),
+            s["read"]["rejected"].as_u64()
+        ),
+        (Some(2), Some(0))
+    );
+    assert_eq!(s["inputs"][0]["symbol_from"], "column");
+}
+
+#[test]
+#[ignore = "needs the local broker (.ci/test)"]
+fn date_order_auto_day_first_download_lands_whole() {
+    let topic = unique_topic("day-first");
+    create_topic(&topic, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let iso = generate(dir.path(), 1, 5000);
+    let (path, expected) = day_first_download(&iso, dir.path(), "msft-2000-2020.csv", "MSFT");
+    let rejects = dir.path().join("rejects.jsonl");
+    let out = run(produce_to(&brokers(), &topic, &rejects).arg(&path));
+    assert!(out.status.success());
+    let msgs = read_topic(&topic);
+    assert_eq!(msgs.len(), 5000, "one message per row");
+    assert_exactly_once(&msgs, "msft-2000-2020.csv", &expected);
+    assert!(msgs.iter().all(|m| m.key == "MSFT"));
+}
+
+#[test]
+#[ignore = "needs the local broker (.ci/test)"]
+fn date_order_auto_mixed_file_is_refused_before_any_row_is_sent() {
+    let topic = unique_topic("mixed-order");
+    create_topic(&topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let iso = generate(dir.path(), 1, 3000);
+    let (day_first, _) = day_first_download(&iso, dir.path(), "msft.csv", "MSFT");
+    let mixed = mixed_order_copy(&day_first, dir.path());
+    let rejects = dir.path().join("rejects.jsonl");
+    // The good file first: nothing of it is sent either.
+    let out = run(produce_to(&brokers(), &topic, &rejects)
+        .arg(&day_first)
+        .arg(&mixed));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("msft-mixed.csv: refused, nothing sent: its dates disagree"),
+        "{err}"
+    );
+    assert!(err.contains("--date-order dmy"), "{err}");
+    assert!(read_topic(&topic).is_empty(), "the topic stays empty");
+}

@@ -13,9 +13,17 @@
 //!   is an `ObjectCreated` event for the function itself (the template routes that prefix to
 //!   it), so the next invocation picks up at the checkpoint. A large file is replayed over as
 //!   many invocations as it needs, never cut off silently.
+//!
+//! Before producing, the object's start decides its day/month order (the producer's rule,
+//! [`stockstream_core::date_order`]), from its first [`HEAD_MAX`] bytes only: those are on
+//! local disk in every invocation, resumed or not, so every invocation decides the same way.
+//! An object whose start does not settle the order (its dates disagree, or all read either
+//! way), or that has no symbol column and a key whose file name gives no ticker, is refused
+//! before anything is sent: [`Replayed::refused`] says why, and the invocation succeeds, since
+//! a retry would refuse it again.
 
 use crate::config::ReplayConfig;
-use crate::spool::{spool, SpoolError};
+use crate::spool::{spool, SpoolError, HEAD_MAX};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use serde::{Deserialize, Serialize};
@@ -23,6 +31,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use stockstream_core::layout::Column;
+use stockstream_core::reader::{scan_date_order, ScanLimit};
+use stockstream_core::symbols::ticker_from_file_name;
 use stockstream_producer::checkpoint::Checkpoint;
 use stockstream_producer::produce::{produce, RunError};
 
@@ -49,6 +60,9 @@ pub struct Replayed {
     pub already_replayed: bool,
     /// The rejects object, when there are rejects.
     pub rejects: Option<String>,
+    /// Set when the object was refused before anything was sent, with the reason (its dates
+    /// do not settle the day/month order, or no symbol can be found for it).
+    pub refused: Option<String>,
 }
 
 /// Why an object could not be replayed (the invocation fails and Lambda retries it).
@@ -253,6 +267,15 @@ pub async fn replay_object(
         std::fs::write(&rejects, old).map_err(local("writing", &rejects))?;
     }
     let downloaded = spool(client, bucket, key, &etag, size, &csv, resume_at).await?;
+    if let Some(why) = refusal(&csv, &source, name)? {
+        let _ = std::fs::remove_file(&csv);
+        return Ok(Replayed {
+            source,
+            bytes_downloaded: downloaded,
+            refused: Some(why),
+            ..Default::default()
+        });
+    }
 
     // Produce on a blocking thread; a timer asks it to stop (it flushes and checkpoints).
     let stop = Arc::new(AtomicBool::new(false));
@@ -269,6 +292,10 @@ pub async fn replay_object(
         ckpt.display().to_string(),
         "--source-name".into(),
         source.clone(),
+        "--date-order".into(),
+        "auto".into(),
+        "--date-scan-limit".into(),
+        HEAD_MAX.to_string(),
         "--progress".into(),
         "log".into(),
         csv.display().to_string(),
@@ -372,6 +399,35 @@ pub async fn replay_object(
     r.delivered = summary.delivered;
     r.already_in_topic = summary.already_in_topic;
     Ok(r)
+}
+
+/// Why the object at `csv` cannot be replayed, if it cannot: its first [`HEAD_MAX`] bytes do
+/// not settle its day/month order, or it has no symbol column and `name` gives no ticker.
+/// Header problems are left to the producer, which reports them as it does for any file.
+fn refusal(csv: &Path, source: &str, name: &str) -> Result<Option<String>, ReplayError> {
+    let f = std::fs::File::open(csv).map_err(local("reading", csv))?;
+    let scan = match scan_date_order(
+        std::io::BufReader::new(f),
+        source,
+        ScanLimit::Strict(HEAD_MAX),
+    ) {
+        Ok(scan) => scan,
+        Err(_) => return Ok(None),
+    };
+    if let Err(r) = scan.decision {
+        return Ok(Some(format!(
+            "{source}: refused, nothing sent: {r} (decided from the object's first {} KiB)",
+            HEAD_MAX >> 10
+        )));
+    }
+    if scan.layout.position(Column::Symbol).is_none() {
+        if let Err(e) = ticker_from_file_name(name) {
+            return Ok(Some(format!(
+                "{source}: refused, nothing sent: no symbol column in the header, and {e}"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The time an invocation may spend producing: the configured deadline, and the Lambda

@@ -12,8 +12,10 @@ use aws_sdk_s3::Client;
 use std::path::Path;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
-/// Most bytes fetched for the header of a resumed file.
-const HEAD_MAX: u64 = 1 << 20;
+/// Most bytes fetched for the header of a resumed file. The first `HEAD_MAX` bytes of the
+/// local file are therefore always the object's own, in every invocation; the day/month order
+/// is decided from them and nothing further ([`crate::replay`]).
+pub const HEAD_MAX: u64 = 1 << 20;
 
 /// A download that failed.
 #[derive(Debug, thiserror::Error)]

@@ -118,13 +118,40 @@ pub fn watermarks<C: ClientContext>(
         bail!("topic {topic:?} does not exist or has no partitions; create it first");
     }
     let mut out = BTreeMap::new();
+    let deadline = Instant::now() + timeout;
     for p in t.partitions() {
-        let w = client
-            .fetch_watermarks(topic, p.id(), timeout)
-            .with_context(|| format!("fetching offsets of {topic}/{}", p.id()))?;
+        // A partition whose leader is moving (a topic just created, a broker restarting)
+        // answers with a retriable error for a moment: ask again until the timeout.
+        let w = loop {
+            match client.fetch_watermarks(topic, p.id(), timeout) {
+                Err(e) if retriable(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                r => break r,
+            }
+        }
+        .with_context(|| format!("fetching offsets of {topic}/{}", p.id()))?;
         out.insert(p.id(), w);
     }
     Ok(out)
+}
+
+/// Errors that say "not now" rather than "no": a leader or coordinator moving.
+pub fn retriable(e: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            C::NotLeaderForPartition
+                | C::LeaderNotAvailable
+                | C::UnknownTopicOrPartition
+                | C::NotCoordinator
+                | C::CoordinatorLoadInProgress
+                | C::CoordinatorNotAvailable
+                | C::RequestTimedOut
+                | C::BrokerTransportFailure
+        )
+    )
 }
 
 /// Reads every message of `topic` from `from[p]` (or the partition start) to the end each
@@ -208,6 +235,16 @@ mod tests {
             Command::Produce(a) => *a,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_moving_leader_is_retried_and_a_refusal_is_not() {
+        use rdkafka::types::RDKafkaErrorCode as C;
+        let e = |c| KafkaError::MetadataFetch(c);
+        assert!(retriable(&e(C::NotLeaderForPartition)));
+        assert!(retriable(&e(C::LeaderNotAvailable)));
+        assert!(!retriable(&e(C::TopicAuthorizationFailed)));
+        assert!(!retriable(&e(C::InvalidReplicationFactor)));
     }
 
     #[test]

@@ -98,6 +98,10 @@ pub struct OrderCounts {
     pub ambiguous: u64,
     /// Dates that need no order.
     pub neutral: u64,
+    /// Of the neutral ones, numeric dates whose day equals their month (`04/04/2020`): they
+    /// read the same either way but say the file writes order-dependent dates.
+    #[serde(default)]
+    pub symmetric: u64,
     /// Dates that read neither way (their rows are rejected later).
     pub unreadable: u64,
     /// First lines (up to [`FIRST_LINES`]) of day-first-only dates.
@@ -123,7 +127,7 @@ pub struct OrderRefusal {
     /// Which case.
     pub kind: RefusalKind,
     /// What was seen.
-    pub counts: OrderCounts,
+    pub counts: Box<OrderCounts>,
 }
 
 fn lines(v: &[u64]) -> String {
@@ -177,7 +181,12 @@ impl Tally {
             }
         };
         match classify(text) {
-            DateShape::Neutral => c.neutral += 1,
+            DateShape::Neutral => {
+                c.neutral += 1;
+                if order_dependent(text) {
+                    c.symmetric += 1;
+                }
+            }
             DateShape::Unreadable => c.unreadable += 1,
             DateShape::DayFirst => {
                 c.day_first += 1;
@@ -199,11 +208,27 @@ impl Tally {
         &self.counts
     }
 
-    /// True when more dates could still change a refusal into a decision: some are
-    /// ambiguous and none has decided yet.
+    /// True when more dates could still change the answer: none has decided yet, and the
+    /// file writes order-dependent dates (ambiguous ones, or ones like `04/04/2020`), so a
+    /// later ambiguous date would otherwise be read with no order and rejected: a partial
+    /// ingest.
     pub fn wants_more(&self) -> bool {
         let c = &self.counts;
-        c.ambiguous > 0 && c.day_first == 0 && c.month_first == 0
+        (c.ambiguous > 0 || c.symmetric > 0) && c.day_first == 0 && c.month_first == 0
+    }
+
+    /// The decision from the dates counted so far, knowing whether they were all of the
+    /// file's: a scan cut short that saw order-dependent dates but none deciding refuses
+    /// (the rest could hold ambiguous dates), where a whole file of `04/04/2020`-like dates
+    /// needs no order.
+    pub fn decision_after(&self, to_end: bool) -> Result<FileOrder, OrderRefusal> {
+        if !to_end && self.wants_more() {
+            return Err(OrderRefusal {
+                kind: RefusalKind::Undecided,
+                counts: Box::new(self.counts.clone()),
+            });
+        }
+        self.decision()
     }
 
     /// The decision from the dates counted so far.
@@ -212,7 +237,7 @@ impl Tally {
         let refuse = |kind| {
             Err(OrderRefusal {
                 kind,
-                counts: c.clone(),
+                counts: Box::new(c.clone()),
             })
         };
         match (c.day_first > 0, c.month_first > 0) {
@@ -223,6 +248,23 @@ impl Tally {
             (false, false) => Ok(FileOrder::NotNeeded),
         }
     }
+}
+
+/// True for a numeric date whose day/month order matters in general: one or two digits, a
+/// separator, one or two digits (`04/04/2020`, `4.4.2020`), not ISO or compact forms.
+fn order_dependent(text: &str) -> bool {
+    let b = text.trim().as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let first = digits(0);
+    if !(1..=2).contains(&first) || b.len() <= first {
+        return false;
+    }
+    let sep = b[first];
+    if !matches!(sep, b'/' | b'.' | b'-') {
+        return false;
+    }
+    let second = digits(first + 1);
+    (1..=2).contains(&second) && b.get(first + 1 + second) == Some(&sep)
 }
 
 /// Decides a file's order from its dates, each with its line number.
@@ -246,6 +288,37 @@ mod tests {
             .enumerate()
             .map(|(i, d)| (i as u64 + 2, *d))
             .collect()
+    }
+
+    #[test]
+    fn a_day_equal_to_its_month_marks_an_order_dependent_file() {
+        assert!(order_dependent("04/04/2020"));
+        assert!(order_dependent("4.4.2020"));
+        assert!(!order_dependent("2020-04-04"));
+        assert!(!order_dependent("20200404"));
+        assert!(!order_dependent("04-Apr-2020"));
+        // A scan cut short after `04/04/2018` has not decided: `04/05/2018` may follow.
+        let mut t = Tally::default();
+        t.add(2, "04/04/2018");
+        assert!(t.wants_more());
+        assert_eq!(
+            t.decision_after(false).unwrap_err().kind,
+            RefusalKind::Undecided
+        );
+        assert_eq!(t.decision_after(true), Ok(FileOrder::NotNeeded));
+        t.add(3, "04/05/2018");
+        assert_eq!(
+            t.decision_after(true).unwrap_err().kind,
+            RefusalKind::Undecided
+        );
+        t.add(4, "04/13/2018");
+        assert!(!t.wants_more());
+        assert_eq!(t.decision_after(false), Ok(FileOrder::MonthFirst));
+        // ISO dates decide nothing and need nothing.
+        let mut iso = Tally::default();
+        iso.add(2, "2018-04-04");
+        assert!(!iso.wants_more());
+        assert_eq!(iso.decision_after(false), Ok(FileOrder::NotNeeded));
     }
 
     #[test]

@@ -493,7 +493,7 @@ pub fn scan_date_order(
     }
     Ok(OrderScan {
         layout,
-        decision: tally.decision(),
+        decision: tally.decision_after(to_end),
         counts: tally.counts().clone(),
         bytes: lines.position(),
         lines: seen,

@@ -1250,6 +1250,25 @@ fn symbol_cells_are_trimmed_and_upper_cased_and_checked_in_that_form() {
 // 12. Property: day-first and month-first files are read whole and right, or refused
 // ---------------------------------------------------------------------------------------------
 
+/// Found by the property test below: a month-first file whose first date reads the same
+/// either way (`04/04/2018`) and whose next is ambiguous. A scan that stopped after the first
+/// date called the order "not needed" and the reader then rejected the second row: a partial
+/// ingest. Now the scan goes on while it has seen order-dependent dates but none deciding,
+/// and refuses the file when they never decide.
+#[test]
+fn a_day_equal_to_its_month_does_not_end_the_scan() {
+    let text = "Symbol,Date,Open,High,Low,Close,Volume\nABC,04/04/2018,10,12,9,11,100\nABC,04/05/2018,10,12,9,11,100\n";
+    let r = read_auto(text.as_bytes(), 0).unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Undecided);
+    let decided = format!("{text}ABC,04/13/2018,10,12,9,11,100\n");
+    let (items, stats, order) = read_auto(decided.as_bytes(), 0).unwrap();
+    assert_eq!(
+        (stats.rows, stats.rejected, order),
+        (3, 0, FileOrder::MonthFirst)
+    );
+    assert_eq!(dates(&items)[1], d(2018, 4, 5));
+}
+
 mod date_order_property {
     use super::*;
     use proptest::prelude::*;

@@ -78,7 +78,7 @@ async fn main() {
             }]}))
             .expect("event");
             let t0 = Instant::now();
-            let out = handle(&c, &cfg, &event, None, std::path::Path::new(&a[7]))
+            let out = handle(&c, &cfg, &event, None, "bench", std::path::Path::new(&a[7]))
                 .await
                 .expect("replay");
             let r = &out.objects[0];

@@ -2,10 +2,10 @@
 
 use crate::config::ReplayConfig;
 use crate::event::{jobs, Job, S3Event};
-use crate::replay::{budget, replay_object, Continuation, ReplayError, Replayed};
+use crate::replay::{budget, replay_object, Claim, Continuation, ReplayError, Replayed};
 use serde::Serialize;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Time kept back from the Lambda deadline to flush, checkpoint and write the continuation.
 pub const RESERVE: Duration = Duration::from_secs(30);
@@ -20,16 +20,26 @@ pub struct Outcome {
 }
 
 /// Handles an S3 event. `lambda_deadline` is the invocation's deadline (none when called
-/// from a test or tool); `work_root` the local folder for downloads (`/tmp` on Lambda).
+/// from a test or tool); `request_id` the invocation's (it owns the locks it takes);
+/// `work_root` the local folder for downloads (`/tmp` on Lambda).
 pub async fn handle(
     client: &aws_sdk_s3::Client,
     c: &ReplayConfig,
     event: &S3Event,
     lambda_deadline: Option<Instant>,
+    request_id: &str,
     work_root: &Path,
 ) -> Result<Outcome, ReplayError> {
     let started = Instant::now();
     let until = budget(c, started, lambda_deadline, RESERVE);
+    // The lease of the locks taken: until Lambda stops the invocation (without a Lambda
+    // deadline, until the producer has had its reserve to flush after `until`).
+    let hard_stop = lambda_deadline.unwrap_or(until + RESERVE);
+    let lease_until = SystemTime::now() + hard_stop.saturating_duration_since(Instant::now());
+    let claim = |owner: Option<String>| Claim {
+        owner: owner.unwrap_or_else(|| request_id.to_string()),
+        lease_until,
+    };
     let jobs = jobs(event, &format!("{}/continue", c.state_prefix))
         .map_err(|e| ReplayError::Local(e.to_string()))?;
     let mut out = Outcome::default();
@@ -37,8 +47,9 @@ pub async fn handle(
         match job {
             Job::Skip { object, why } => out.skipped.push(format!("{object}: {why}")),
             Job::Replay { bucket, key } => {
-                out.objects
-                    .push(replay_object(client, c, &bucket, &key, until, work_root).await?);
+                out.objects.push(
+                    replay_object(client, c, &bucket, &key, until, &claim(None), work_root).await?,
+                );
             }
             Job::Continue { bucket, key } => {
                 let got = client
@@ -66,7 +77,16 @@ pub async fn handle(
                         ))
                     })?;
                 out.objects.push(
-                    replay_object(client, c, &cont.bucket, &cont.key, until, work_root).await?,
+                    replay_object(
+                        client,
+                        c,
+                        &cont.bucket,
+                        &cont.key,
+                        until,
+                        &claim(cont.owner),
+                        work_root,
+                    )
+                    .await?,
                 );
             }
         }

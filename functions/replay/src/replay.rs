@@ -12,7 +12,10 @@
 //! - `<state>/continue/<key>.json`: written when time ran out before the end of the file. It
 //!   is an `ObjectCreated` event for the function itself (the template routes that prefix to
 //!   it), so the next invocation picks up at the checkpoint. A large file is replayed over as
-//!   many invocations as it needs, never cut off silently.
+//!   many invocations as it needs, never cut off silently;
+//! - `<state>/locks/<digest>/<etag>.json`: the object version's lock ([`crate::lock`]): one
+//!   invocation at a time replays it, the continuation carries the lock's owner to the next,
+//!   and a duplicate event or a second drop of the same bytes sends nothing.
 //!
 //! Before producing, the object's start decides its day/month order (the producer's rule,
 //! [`stockstream_core::date_order`]), from its first [`HEAD_MAX`] bytes only: those are on
@@ -23,6 +26,7 @@
 //! a retry would refuse it again.
 
 use crate::config::ReplayConfig;
+use crate::lock::{Lock, LockError, Taken};
 use crate::spool::{spool, SpoolError, HEAD_MAX};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -30,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use stockstream_core::layout::Column;
 use stockstream_core::reader::{scan_date_order, ScanLimit};
 use stockstream_core::symbols::ticker_from_file_name;
@@ -58,6 +62,9 @@ pub struct Replayed {
     pub continued: bool,
     /// True when the object had been replayed completely before (nothing was sent).
     pub already_replayed: bool,
+    /// Set when another invocation holds the object's lock (it is replaying it): its owner.
+    /// Nothing was sent; that invocation, or its continuation, finishes the object.
+    pub held_by: Option<String>,
     /// The rejects object, when there are rejects.
     pub rejects: Option<String>,
     /// Set when the object was refused before anything was sent, with the reason (its dates
@@ -86,6 +93,9 @@ pub enum ReplayError {
     /// Local files.
     #[error("{0}")]
     Local(String),
+    /// The object's lock could not be read or written.
+    #[error(transparent)]
+    Lock(#[from] LockError),
     /// The producer stopped (a bad header, Kafka unreachable or refusing rows). Its checkpoint
     /// was saved first, so the retry resumes.
     #[error("s3://{bucket}/{key}: {error}")]
@@ -108,7 +118,7 @@ pub struct State {
     pub checkpoint: Checkpoint,
 }
 
-/// A continuation: the object to resume.
+/// A continuation: the object to resume, and the owner of its lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Continuation {
     /// Bucket.
@@ -117,6 +127,20 @@ pub struct Continuation {
     pub key: String,
     /// Its ETag.
     pub etag: String,
+    /// The lock's owner, which the next invocation takes on (absent in continuations written
+    /// before the lock existed: the next invocation then takes the lock as its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// Who is replaying: the owner of the object's lock and the end of its lease (when Lambda
+/// stops the invocation, so nothing is sent after it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The invocation's request id, or the owner a continuation carries.
+    pub owner: String,
+    /// The lease's end.
+    pub lease_until: SystemTime,
 }
 
 /// Keys of the objects kept for `key`.
@@ -202,14 +226,15 @@ fn work_dir(root: &Path, bucket: &str, key: &str) -> PathBuf {
     root.join(format!("{:016x}", h.finish()))
 }
 
-/// Replays `s3://bucket/key` until done or `until`, working under `work_root` (`/tmp` on
-/// Lambda). `progress` chooses the producer's progress display (`log` on Lambda).
+/// Replays `s3://bucket/key` until done or `until`, under the object's lock taken for
+/// `claim`, working under `work_root` (`/tmp` on Lambda).
 pub async fn replay_object(
     client: &Client,
     c: &ReplayConfig,
     bucket: &str,
     key: &str,
     until: Instant,
+    claim: &Claim,
     work_root: &Path,
 ) -> Result<Replayed, ReplayError> {
     let source = format!("s3://{bucket}/{key}");
@@ -222,6 +247,65 @@ pub async fn replay_object(
         .map_err(s3_err("reading", bucket, key))?;
     let etag = head.e_tag().unwrap_or_default().to_string();
     let size = head.content_length().unwrap_or_default().max(0) as u64;
+
+    let lock = Lock::new(
+        client,
+        &c.state_prefix,
+        bucket,
+        key,
+        &etag,
+        &claim.owner,
+        claim.lease_until,
+    );
+    let lock_etag = match lock.take(SystemTime::now()).await? {
+        Taken::Held { etag } => etag,
+        Taken::Done => {
+            return Ok(Replayed {
+                source,
+                complete: true,
+                already_replayed: true,
+                ..Default::default()
+            })
+        }
+        Taken::HeldBy(other) => {
+            return Ok(Replayed {
+                source,
+                held_by: Some(other.owner),
+                ..Default::default()
+            })
+        }
+    };
+    let out = replay_locked(client, c, bucket, key, &etag, size, until, claim, work_root).await;
+    match &out {
+        // Done: later events for this version answer at once. Continued: the lock stays with
+        // its owner, whom the continuation names.
+        Ok(r) if r.complete => {
+            lock.finish(&lock_etag, true).await?;
+        }
+        Ok(r) if r.continued => {}
+        // Refused, or failed: the lease ends, so a retry or a new event decides afresh.
+        _ => {
+            let _ = lock.finish(&lock_etag, false).await;
+        }
+    }
+    out
+}
+
+/// [`replay_object`] with the lock held.
+#[allow(clippy::too_many_arguments)]
+async fn replay_locked(
+    client: &Client,
+    c: &ReplayConfig,
+    bucket: &str,
+    key: &str,
+    etag: &str,
+    size: u64,
+    until: Instant,
+    claim: &Claim,
+    work_root: &Path,
+) -> Result<Replayed, ReplayError> {
+    let source = format!("s3://{bucket}/{key}");
+    let etag = etag.to_string();
 
     let dir = work_dir(work_root, bucket, key);
     let _ = std::fs::remove_dir_all(&dir);
@@ -302,9 +386,20 @@ pub async fn replay_object(
     ];
     let cli = <stockstream_producer::cli::Cli as clap::Parser>::try_parse_from(&argv)
         .map_err(|e| ReplayError::Local(format!("producer flags: {e}")))?;
-    let stockstream_producer::cli::Command::Produce(args) = cli.command else {
+    let stockstream_producer::cli::Command::Produce(mut args) = cli.command else {
         unreachable!("built as produce")
     };
+    // Security straight into the parsed flags: the password never passes through argv.
+    let access = &c.access;
+    args.kafka.security_protocol = access.protocol.clone();
+    if let Some(l) = &access.sasl {
+        args.kafka.sasl_mechanism = Some(l.mechanism.clone());
+        args.kafka.sasl_username = Some(l.username.clone());
+        args.kafka.sasl_password = Some(l.password.clone());
+    }
+    if let Some(pem) = &access.ca_pem {
+        args.kafka.extra.push(("ssl.ca.pem".into(), pem.clone()));
+    }
     let timer_stop = Arc::clone(&stop);
     let timer = tokio::spawn(async move {
         tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
@@ -363,6 +458,7 @@ pub async fn replay_object(
                 bucket: bucket.to_string(),
                 key: key.to_string(),
                 etag: etag.clone(),
+                owner: Some(claim.owner.clone()),
             };
             let body = serde_json::to_vec(&cont).expect("continuation serialises");
             put(

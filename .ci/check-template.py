@@ -11,7 +11,8 @@ rust-cargolambda):
     (or in Globals). "Reads" means `get("NAME")` (the config modules read through a `get`
     closure), a call of a closure or fn that hands its first argument to `get` (such as
     `required("NAME", ...)`), or `env::var("NAME")` / `env::var_os("NAME")`, in src/**/*.rs of
-    the crate and of the workspace crates it depends on, outside `#[cfg(test)]` and comments.
+    the crate and of the workspace crates it depends on, outside `#[cfg(test)]` and comments,
+    and outside the root files of the crate's other binaries.
     Variables Lambda sets itself (AWS_LAMBDA_*, AWS_REGION, ...) are not expected in the
     template.
 
@@ -232,11 +233,24 @@ def readers(code):
     return names
 
 
-def variables_read(root, crate_dirs):
-    """{NAME: [file:line, ...]} for every variable the crates read."""
+def other_binaries_roots(root, crate, binary):
+    """The root files ([[bin]] path) of the crate's other binaries: what one binary's `main`
+    reads (the compaction's lock key) is not read by its sibling (the sink)."""
+    manifest = read_toml(os.path.join(root, crate, "Cargo.toml"))
+    return {
+        os.path.normpath(os.path.join(root, crate, b["path"]))
+        for b in manifest.get("bin", [])
+        if "path" in b and b.get("name") != binary
+    }
+
+
+def variables_read(root, crate_dirs, exclude=frozenset()):
+    """{NAME: [file:line, ...]} for every variable the crates read, outside the `exclude`d files."""
     found = {}
     for crate in crate_dirs:
         for path in sorted(glob.glob(os.path.join(root, crate, "src", "**", "*.rs"), recursive=True)):
+            if os.path.normpath(path) in exclude:
+                continue
             with open(path, encoding="utf-8") as f:
                 code = code_without_tests_and_comments(f.read())
             by_name = re.compile(r'(?<![\w.])(?:%s)\(\s*"([A-Z][A-Z0-9_]*)"' % "|".join(sorted(readers(code))))
@@ -439,7 +453,8 @@ def main():
         env = {**global_vars, **local_vars}
         crates = [crate] + workspace_path_dependencies(ROOT, crate, members, ws_deps)
         code_strings[logical_id] = string_literals(ROOT, crates)
-        read = {k: v for k, v in variables_read(ROOT, crates).items() if not is_runtime_variable(k)}
+        others = other_binaries_roots(ROOT, crate, binary)
+        read = {k: v for k, v in variables_read(ROOT, crates, others).items() if not is_runtime_variable(k)}
         missing = sorted(k for k in read if k not in env)
         for name in missing:
             failures.append(f"{where} (bin {binary}, {crate}): reads {name} ({read[name][0]}) but the template does not set it")

@@ -1,10 +1,13 @@
 //! `stockstream-local`: StockStream on one machine. `demo` runs the whole path (producer →
 //! Kafka → trigger → sink → lake → crawl → insights → report) with an embedded broker and a
 //! local directory as the bucket unless told otherwise; each stage also runs on its own
-//! (`produce`, `sink`, `compact`, `crawl`, `insights`), against real brokers and S3 when given.
+//! (`produce`, `sink`, `compact`, `crawl`, `insights`), against real brokers and S3 when given;
+//! `redrive` feeds failed batches saved by Lambda's trigger back through the sink.
 //!
 //! Exit status: 0 done (some insights may have failed, as the report says), 1 an error or
 //! every insight failed, 2 a usage or parameter error; `produce` keeps the producer's codes.
+
+mod rejects;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -15,7 +18,7 @@ use std::time::Duration;
 use stockstream_local::bucket::Bucket;
 use stockstream_local::pipeline::{self, DemoOptions, InsightOptions, SinkOptions, UsageError};
 use stockstream_local::trigger::{TriggerConfig, Until};
-use stockstream_sink::handler::SinkConfig;
+use stockstream_sink::handler::{check_namespace, SinkConfig};
 use stockstream_sink::layout::Layout;
 
 #[derive(Parser)]
@@ -41,6 +44,24 @@ enum Command {
     },
     /// The sink behind a local Kafka trigger: drain a topic into the lake.
     Sink(SinkArgs),
+    /// Feed failed batches saved by Lambda's Kafka trigger (its S3 on-failure records) back
+    /// through the sink: their records fill the gaps they left, exactly once.
+    Redrive {
+        #[command(flatten)]
+        bucket: BucketArgs,
+        /// The failure records: s3://BUCKET/PREFIX (the same --s3-endpoint) or a directory.
+        #[arg(long)]
+        failures: String,
+        /// Key prefix of the bars table in the bucket.
+        #[arg(long, default_value = "lake/bars")]
+        prefix: String,
+        /// Partition folders.
+        #[arg(long, value_enum, default_value = "year")]
+        layout: LayoutArg,
+        /// The sink's state namespace (its SINK_STATE_NAMESPACE), if set.
+        #[arg(long, env = "SINK_STATE_NAMESPACE")]
+        state_namespace: Option<String>,
+    },
     /// Merge the table's small committed objects into larger sorted ones, per partition.
     Compact {
         #[command(flatten)]
@@ -82,6 +103,32 @@ enum Command {
         /// Folder of reports inside the bucket.
         #[arg(long, default_value = "reports")]
         reports_prefix: String,
+    },
+    /// Summarise what was turned away, by reason and by file: the producer's rejects files
+    /// and the sink's quarantine folder in the bucket.
+    Rejects {
+        /// The producer's rejects files (JSON lines, its --rejects).
+        #[arg(value_name = "REJECTS_FILE")]
+        files: Vec<PathBuf>,
+        /// The bucket whose quarantine to read: a directory or s3://NAME.
+        #[arg(long, env = "STOCKSTREAM_BUCKET")]
+        bucket: Option<String>,
+        /// S3 API endpoint for an s3:// bucket (moto, MinIO); default AWS.
+        #[arg(long, env = "STOCKSTREAM_S3_ENDPOINT")]
+        s3_endpoint: Option<String>,
+        /// Where an s3:// bucket is mirrored to be read.
+        #[arg(
+            long,
+            env = "STOCKSTREAM_MIRROR",
+            default_value = "stockstream-demo/state/mirror"
+        )]
+        mirror: PathBuf,
+        /// Key prefix of the table in the bucket; its quarantine is PREFIX/quarantine/.
+        #[arg(long, default_value = "lake/bars")]
+        prefix: String,
+        /// Print the summary as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -146,13 +193,37 @@ struct TriggerArgs {
     /// Partition folders.
     #[arg(long, value_enum, default_value = "year")]
     layout: LayoutArg,
+    /// Start a new state namespace (a re-created topic, a new cluster): the sink's
+    /// SINK_STATE_NAMESPACE; exactly once within it.
+    #[arg(long, env = "SINK_STATE_NAMESPACE")]
+    state_namespace: Option<String>,
     /// Testing: fail one write to the lake in N (pseudo-randomly), to exercise the retry path.
     #[arg(long, env = "STOCKSTREAM_INJECT_WRITE_FAILURES", hide = true)]
     inject_write_failures: Option<u64>,
 }
 
+fn namespace(name: &Option<String>) -> anyhow::Result<Option<String>> {
+    let name = name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = name {
+        check_namespace(n).map_err(|e| UsageError(format!("--state-namespace: {e}")))?;
+    }
+    Ok(name.map(String::from))
+}
+
+fn layout(l: LayoutArg) -> Layout {
+    match l {
+        LayoutArg::Year => Layout::Year,
+        LayoutArg::Month => Layout::Month,
+    }
+}
+
 impl TriggerArgs {
-    fn options(&self, brokers: &str, topic: &str, extra: &[(String, String)]) -> SinkOptions {
+    fn options(
+        &self,
+        brokers: &str,
+        topic: &str,
+        extra: &[(String, String)],
+    ) -> anyhow::Result<SinkOptions> {
         let mut t = TriggerConfig::new(brokers, topic);
         t.group_id = self.group.clone();
         t.batch_size = self.batch_size.max(1);
@@ -164,18 +235,17 @@ impl TriggerArgs {
             (true, None) => Until::Stopped,
         };
         t.client = extra.to_vec();
-        SinkOptions {
+        Ok(SinkOptions {
             trigger: t,
             sink: SinkConfig {
                 prefix: self.prefix.trim_matches('/').to_string(),
-                layout: match self.layout {
-                    LayoutArg::Year => Layout::Year,
-                    LayoutArg::Month => Layout::Month,
-                },
+                layout: layout(self.layout),
                 known_symbols: None,
+                state_namespace: namespace(&self.state_namespace)?,
+                regressions: Default::default(),
             },
             fail_every: self.inject_write_failures,
-        }
+        })
     }
 }
 
@@ -277,7 +347,7 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
                 bucket: a.bucket,
                 s3_endpoint: a.s3_endpoint,
                 dir: a.dir,
-                sink: a.trigger.options("", "", &[]),
+                sink: a.trigger.options("", "", &[])?,
                 kafka: a.extra,
             };
             let summary = pipeline::demo(&options, stop).await?;
@@ -286,8 +356,28 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
         }
         Command::Sink(a) => {
             let bucket = a.bucket.open().await?;
-            let o = a.trigger.options(&a.brokers, &a.topic, &a.extra);
+            let o = a.trigger.options(&a.brokers, &a.topic, &a.extra)?;
             pipeline::sink(&bucket, &o, stop).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Redrive {
+            bucket,
+            failures,
+            prefix,
+            layout: l,
+            state_namespace,
+        } => {
+            let config = SinkConfig {
+                prefix: prefix.trim_matches('/').to_string(),
+                layout: layout(l),
+                known_symbols: None,
+                state_namespace: namespace(&state_namespace)?,
+                regressions: Default::default(),
+            };
+            let lake = bucket.open().await?;
+            let records = pipeline::read_failures(&failures, bucket.s3_endpoint.as_deref()).await?;
+            let o = pipeline::redrive(&lake, &records, &config).await?;
+            println!("{}", serde_json::to_string(&o)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Compact {
@@ -340,6 +430,34 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
                 w.location
             );
             Ok(all_failed(ok))
+        }
+        Command::Rejects {
+            files,
+            bucket,
+            s3_endpoint,
+            mirror,
+            prefix,
+            json,
+        } => {
+            if files.is_empty() && bucket.is_none() {
+                return Err(UsageError(
+                    "give rejects files, --bucket for the sink's quarantine, or both".into(),
+                )
+                .into());
+            }
+            let mut summary = rejects::Summary::default();
+            rejects::read_rejects_files(&mut summary, &files)?;
+            if let Some(spec) = bucket {
+                let bucket = Bucket::open(&spec, s3_endpoint.as_deref(), &mirror).await?;
+                let root = bucket.local_view().await?;
+                rejects::read_quarantine_folder(&mut summary, &root, &prefix)?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{}", rejects::table(&summary));
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -559,3 +559,296 @@ fn a_trigger_that_gives_up_leaves_its_batch_for_the_next_run() {
     );
     assert_lake_is(&bucket, std::slice::from_ref(&real));
 }
+
+/// The first `n` data rows of the bundled CSV after `skip`, as a file named `name`.
+fn csv_slice(dir: &Path, name: &str, skip: usize, n: usize) -> PathBuf {
+    let text = std::fs::read_to_string(real_csv()).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.skip(skip).take(n).collect();
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{header}\n{}\n", body.join("\n"))).unwrap();
+    p
+}
+
+fn local(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_stockstream-local"))
+        .args(args)
+        .env_remove("STOCKSTREAM_BUCKET")
+        .env_remove("SINK_STATE_NAMESPACE")
+        .output()
+        .unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn ci_broker(args: &[&str]) {
+    let out = Command::new(repo().join(".ci/broker"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        ".ci/broker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue "no silent loss": a topic deleted and re-created under a live lake starts its
+/// offsets again. The sink stops with the regression message and metric, storing nothing;
+/// with a new state namespace every new row lands once, beside the old ones.
+#[test]
+#[ignore = "needs the local broker (.ci/test)"]
+fn a_recreated_topic_stops_the_sink_and_a_new_namespace_lands_every_row_once() {
+    let (brokers, _) = services().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = dir.path().join("bucket");
+    let b = bucket.to_str().unwrap();
+    let topic = unique("recreated-bars");
+    let old = csv_slice(dir.path(), "old.csv", 0, 300);
+    let new = csv_slice(dir.path(), "new.csv", 300, 200);
+    let k = known();
+    let produce = |file: &Path| {
+        let out = local(&[
+            "produce",
+            "-b",
+            &brokers,
+            "-t",
+            &topic,
+            "--known-symbols",
+            k.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "produce failed");
+    };
+    let sink = |group: &str, extra: &[&str]| {
+        let mut args = vec![
+            "sink",
+            "--bucket",
+            b,
+            "-b",
+            &brokers,
+            "-t",
+            &topic,
+            "--group",
+            group,
+            "--max-attempts",
+            "2",
+            "--batch-size",
+            "120",
+        ];
+        args.extend(extra);
+        local(&args)
+    };
+    ci_broker(&["create-topic", &topic, "1"]);
+    produce(&old);
+    assert!(sink(&unique("g1"), &[]).status.success());
+    assert_lake_is(&bucket, std::slice::from_ref(&old));
+    let before = lake_rows(&bucket);
+
+    ci_broker(&["delete-topic", &topic]);
+    ci_broker(&["create-topic", &topic, "1"]);
+    produce(&new);
+    // The trigger of the new topic (a new mapping: its own group, from the start).
+    let group = unique("g2");
+    let out = sink(&group, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("offset regression") && err.contains("SINK_STATE_NAMESPACE"),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#""OffsetRegressions":1"#),
+        "the metric line: {err}"
+    );
+    assert_eq!(
+        lake_rows(&bucket),
+        before,
+        "nothing dropped into the old state, nothing written"
+    );
+
+    let out = sink(&group, &["--state-namespace", "topic-2"]);
+    assert!(out.status.success());
+    assert_lake_is(&bucket, &[old.clone(), new.clone()]);
+    // Running again changes nothing.
+    let out = sink(&unique("g3"), &["--state-namespace", "topic-2"]);
+    assert!(out.status.success());
+    assert_lake_is(&bucket, &[old, new]);
+}
+
+/// A store that fails every write after the first `left`.
+struct Failing<'a, S> {
+    inner: &'a S,
+    left: std::sync::atomic::AtomicUsize,
+}
+
+impl<S: stockstream_sink::store::Store> stockstream_sink::store::Store for Failing<'_, S> {
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Vec<u8>, stockstream_sink::store::Etag)>, stockstream_sink::store::StoreError>
+    {
+        self.inner.get(key).await
+    }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<stockstream_sink::store::Created, stockstream_sink::store::StoreError> {
+        self.spend(key)?;
+        self.inner.put_if_absent(key, bytes).await
+    }
+    async fn put_if_match(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        expected: Option<&stockstream_sink::store::Etag>,
+    ) -> Result<bool, stockstream_sink::store::StoreError> {
+        self.spend(key)?;
+        self.inner.put_if_match(key, bytes, expected).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, stockstream_sink::store::StoreError> {
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), stockstream_sink::store::StoreError> {
+        self.spend(key)?;
+        self.inner.delete(key).await
+    }
+}
+
+impl<S> Failing<'_, S> {
+    fn spend(&self, key: &str) -> Result<(), stockstream_sink::store::StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.left.load(Ordering::SeqCst) == 0 {
+            return Err(stockstream_sink::store::StoreError::Injected { key: key.into() });
+        }
+        self.left.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Issue "no silent loss": a batch the sink fails on goes, after Lambda's retries, to the S3
+/// failure destination (written here as Lambda writes it), the next batch leaves a gap, and
+/// `stockstream-local redrive` puts the batch's rows in the lake exactly once, however often
+/// it runs.
+#[test]
+#[ignore = "needs moto (.ci/test)"]
+fn a_failed_batch_in_the_failure_bucket_is_redriven_into_its_gap_once() {
+    use stockstream_core::kafka_event::KafkaEvent;
+    use stockstream_sink::handler::{handle, SinkConfig};
+    use stockstream_sink::parquet_file::Parquet;
+    let (_, endpoint) = services().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = s3();
+    let (lake, failures) = (unique("lake"), unique("failures"));
+    for b in [&lake, &failures] {
+        rt.block_on(c.create_bucket().bucket(b).send()).unwrap();
+    }
+    let text = std::fs::read_to_string(repo().join("events/sink-kafka-batch.json")).unwrap();
+    let event: KafkaEvent = serde_json::from_str(&text).unwrap();
+    let part = |lo: i64, hi: i64| {
+        let mut p = event.clone();
+        for v in p.records.values_mut() {
+            v.retain(|r| lo <= r.offset && r.offset < hi);
+        }
+        p
+    };
+    let (a, b, later) = (part(100, 110), part(110, 130), part(130, 150));
+    let config = SinkConfig {
+        prefix: "lake/bars".into(),
+        layout: stockstream_sink::layout::Layout::Year,
+        known_symbols: None,
+        state_namespace: None,
+        regressions: Default::default(),
+    };
+    let store = stockstream_sink::s3::S3::new(c.clone(), lake.clone());
+    let enc = Parquet { ingest_time_ms: 1 };
+    rt.block_on(handle(&a, &store, &enc, &config)).unwrap();
+    // Batch b fails on every attempt: S3 refuses its writes.
+    for _ in 0..3 {
+        let failing = Failing {
+            inner: &store,
+            left: 0.into(),
+        };
+        assert!(rt.block_on(handle(&b, &failing, &enc, &config)).is_err());
+    }
+    // Lambda gives up: the invocation record, payload as an escaped JSON string, into the
+    // failure bucket; then the next batch.
+    let record = serde_json::json!({
+        "requestContext": {
+            "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:sink",
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 3
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": "2026-11-28T10:00:00.000Z",
+        "KafkaBatchInfo": {
+            "batchSize": 20,
+            "bootstrapServers": "b-1:9092",
+            "payloadSize": 9000,
+            "recordsInfo": {"stock-bars-0": {
+                "firstRecordOffset": "110", "lastRecordOffset": "129",
+                "firstRecordTimestamp": "2025-11-26T00:00:00.000Z",
+                "lastRecordTimestamp": "2025-11-26T00:00:00.000Z"
+            }}
+        },
+        "payload": serde_json::to_string(&b).unwrap(),
+    });
+    let key = "aws/lambda/4f2c1d7e-mapping/stock-bars-0/2026/11/28/2026-11-28T10.00.00-1b2c.json";
+    rt.block_on(
+        c.put_object()
+            .bucket(&failures)
+            .key(key)
+            .body(record.to_string().into_bytes().into())
+            .send(),
+    )
+    .unwrap();
+    let s = rt.block_on(handle(&later, &store, &enc, &config)).unwrap();
+    assert_eq!((s.offset_gaps, s.rows_written), (1, 20));
+
+    let lake_url = format!("s3://{lake}");
+    let failures_url = format!("s3://{failures}/aws/lambda/");
+    let mirror = tempfile::tempdir().unwrap();
+    let redrive = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_stockstream-local"))
+            .args(["redrive", "--bucket", &lake_url, "--s3-endpoint", &endpoint])
+            .args(["--failures", &failures_url, "--mirror"])
+            .arg(mirror.path())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("SINK_STATE_NAMESPACE")
+            .output()
+            .unwrap();
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "redrive failed");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = redrive();
+    assert_eq!(first["failure_records"], 1);
+    assert_eq!(first["sink"]["rows_written"], 20);
+    assert_eq!(first["sink"]["gap_records"], 20);
+    let second = redrive();
+    assert_eq!(second["sink"]["rows_written"], 0);
+    assert_eq!(second["sink"]["already_stored"], 20);
+
+    // The lake: offsets 100..150, each once.
+    let got = tempfile::tempdir().unwrap();
+    rt.block_on(download(&c, &lake, got.path()));
+    let mut files = vec![];
+    parquet_files(&got.path().join("lake"), &mut files);
+    let mut offsets: Vec<i64> = files
+        .iter()
+        .flat_map(|f| {
+            stockstream_sink::parquet_file::rows(&std::fs::read(f).unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|(o, _)| o)
+        })
+        .collect();
+    offsets.sort();
+    assert_eq!(offsets, (100..150).collect::<Vec<_>>());
+}

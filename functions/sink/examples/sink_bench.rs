@@ -124,6 +124,8 @@ fn once(bytes: &[u8]) -> Summary {
         prefix: "lake/bars".into(),
         layout: Layout::Year,
         known_symbols: None,
+        state_namespace: None,
+        regressions: Default::default(),
     };
     let encoder = Parquet {
         ingest_time_ms: 1_764_115_200_000,

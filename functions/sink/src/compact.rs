@@ -20,14 +20,17 @@
 //!   absent, the manifest is dropped and the sources stay. Between the output's creation and
 //!   the sources' deletion a reader may see a row twice; every insight keeps one row per
 //!   (symbol, trade_date), so reports do not change.
-//! - One compactor at a time per table (a schedule, not a trigger). Two at once could each
-//!   merge different sets; a second output with the same name is refused, not overwritten.
+//! - One compactor at a time per table: [`Compactor::run_locked`] holds the lock object of
+//!   [`crate::lock`] while it runs, and a run that finds it held stops at once. Without the
+//!   lock, two at once could each merge different sets; a second output with the same name
+//!   is refused, not overwritten.
 //!
 //! A query that lists a folder just before compaction deletes its sources can fail to open a
 //! file that is gone; schedule compaction apart from the insight run.
 
 use crate::commit::PartitionState;
 use crate::layout::QUARANTINE;
+use crate::lock::{Acquired, Holder, Lock, LockError, LockObjects};
 use crate::parquet_file::{read, write};
 use crate::store::{Created, Store, StoreError};
 use arrow_array::{Array, RecordBatch};
@@ -72,6 +75,28 @@ pub struct CompactOutcome {
     pub recovered: u64,
 }
 
+/// A run under the lock: what it did, or who held the lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum LockedRun {
+    /// This run held the lock and compacted.
+    Compacted {
+        /// What it did.
+        #[serde(flatten)]
+        outcome: CompactOutcome,
+        /// `taken`, or `taken over` (from a stale lock).
+        lock: &'static str,
+        /// The stale lock's holder, when this run took it over (and could read it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stale_holder: Option<Holder>,
+    },
+    /// Another live run holds the lock: this one did nothing.
+    Skipped {
+        /// Who holds it, and since when.
+        lock_held_by: Holder,
+    },
+}
+
 /// Why compaction stopped. Nothing it leaves behind loses or doubles a row for good; the
 /// next run finishes or rolls back the interrupted merge.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +111,15 @@ pub enum CompactError {
         key: String,
         /// Why.
         error: String,
+    },
+    /// The lock could not be taken or released.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The lock was taken over while this run held it: the run outlived its lease.
+    #[error("{key}: the lock was taken over during the run (it outlived its lease)")]
+    LockLost {
+        /// The lock's key.
+        key: String,
     },
     /// A merge this run planned already exists: another compactor is running.
     #[error("{key} already exists: is another compaction running on this table?")]
@@ -228,6 +262,39 @@ impl<S: Store> Compactor<'_, S> {
             }
         }
         Ok(out)
+    }
+
+    /// [`run`](Self::run) while holding `lock` as `owner` (a Lambda request id) from `now`;
+    /// returns at once when another live run holds it. The lock is released even when the
+    /// run fails (the next run need not wait for the lease to end).
+    pub async fn run_locked<O: LockObjects>(
+        &self,
+        lock: &Lock<'_, O>,
+        owner: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<LockedRun, CompactError> {
+        let (lease, stale) = match lock.acquire(owner, now).await? {
+            Acquired::Held(lock_held_by) => return Ok(LockedRun::Skipped { lock_held_by }),
+            Acquired::Taken(lease) => (lease, None),
+            Acquired::TakenOver { lease, stale } => (lease, Some(stale)),
+        };
+        let result = self.run().await;
+        let released = lock.release(lease).await;
+        let outcome = result?;
+        if !released? {
+            return Err(CompactError::LockLost {
+                key: lock.key.clone(),
+            });
+        }
+        Ok(LockedRun::Compacted {
+            outcome,
+            lock: if stale.is_some() {
+                "taken over"
+            } else {
+                "taken"
+            },
+            stale_holder: stale.flatten(),
+        })
     }
 
     /// Each partition's `next_offset`, by `{topic}-{partition}`.
@@ -607,6 +674,49 @@ mod tests {
             assert_eq!(data_keys(&store).len(), 2, "crash at {crash_at}");
             assert!(!store.objects().keys().any(|k| k.contains("/_compaction/")));
         }
+    }
+
+    #[test]
+    fn a_run_under_a_held_lock_does_nothing_and_a_failed_run_releases_it() {
+        use crate::lock::MemoryObjects;
+        let store = Memory::default();
+        lake(&store);
+        let before = store.objects();
+        let objects = MemoryObjects::default();
+        let lock = Lock {
+            objects: &objects,
+            key: "_locks/compaction".into(),
+            lease: std::time::Duration::from_secs(960),
+        };
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let Acquired::Taken(other) = block_on(lock.acquire("other", now)).unwrap() else {
+            panic!("free lock not taken");
+        };
+        let r = block_on(compactor(&store).run_locked(&lock, "me", now)).unwrap();
+        assert_eq!(
+            r,
+            LockedRun::Skipped {
+                lock_held_by: other.holder.clone()
+            }
+        );
+        assert_eq!(store.objects(), before, "nothing done");
+        assert!(block_on(lock.release(other)).unwrap());
+        store.fail_after(Some(0));
+        assert!(block_on(compactor(&store).run_locked(&lock, "me", now)).is_err());
+        let r = block_on(compactor(&store).run_locked(&lock, "again", now)).unwrap();
+        let LockedRun::Compacted {
+            outcome,
+            lock: how,
+            stale_holder,
+        } = r
+        else {
+            panic!("released after the failure, yet {r:?}");
+        };
+        assert_eq!(
+            (outcome.objects_merged, how, stale_holder),
+            (3, "taken", None)
+        );
+        assert_eq!(all_rows(&store).len(), 16);
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! | `SINK_PREFIX` | key prefix of the bars table | `lake/bars` |
 //! | `SINK_LAYOUT` | partition folders: `year` or `month` | `year` |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the metrics | `StockStream` |
+//! | `SINK_STATE_NAMESPACE` | empty: state and objects keyed by topic and partition; a name (letters, digits, `.`, `_`, `-`): a new exactly-once state for a re-created topic or a new cluster, after an offset regression (docs/operations.md) | empty |
 
-use crate::handler::SinkConfig;
+use crate::handler::{check_namespace, SinkConfig};
 use crate::layout::Layout;
 
 /// Everything the Lambda needs besides its clients.
@@ -66,12 +67,23 @@ impl LambdaConfig {
                 })
             }
         };
+        let state_namespace = get("SINK_STATE_NAMESPACE")
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        if let Some(n) = &state_namespace {
+            check_namespace(n).map_err(|problem| ConfigError {
+                variable: "SINK_STATE_NAMESPACE",
+                problem,
+            })?;
+        }
         Ok(LambdaConfig {
             bucket,
             sink: SinkConfig {
                 prefix,
                 layout,
                 known_symbols: None,
+                state_namespace,
+                regressions: Default::default(),
             },
             metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "StockStream".into()),
         })
@@ -100,6 +112,20 @@ mod tests {
         );
         assert_eq!(c.sink.layout, Layout::Year);
         assert_eq!(c.metrics_namespace, "StockStream");
+        assert_eq!(c.sink.state_namespace, None);
+        let c = LambdaConfig::from_env(env(&[("SINK_BUCKET", "b"), ("SINK_STATE_NAMESPACE", " ")]))
+            .unwrap();
+        assert_eq!(
+            c.sink.state_namespace, None,
+            "empty is the default namespace"
+        );
+        let c = LambdaConfig::from_env(env(&[
+            ("SINK_BUCKET", "b"),
+            ("SINK_STATE_NAMESPACE", "cluster-2"),
+        ]))
+        .unwrap();
+        assert_eq!(c.sink.state_namespace.as_deref(), Some("cluster-2"));
+        assert_eq!(c.sink.stream_name("bars"), "cluster-2~bars");
         let c = LambdaConfig::from_env(env(&[
             ("SINK_BUCKET", "b"),
             ("SINK_PREFIX", "/x/y/"),
@@ -127,5 +153,11 @@ mod tests {
         let e =
             LambdaConfig::from_env(env(&[("SINK_BUCKET", "b"), ("SINK_PREFIX", "/")])).unwrap_err();
         assert_eq!(e.variable, "SINK_PREFIX");
+        let e = LambdaConfig::from_env(env(&[
+            ("SINK_BUCKET", "b"),
+            ("SINK_STATE_NAMESPACE", "a/b"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.variable, "SINK_STATE_NAMESPACE");
     }
 }

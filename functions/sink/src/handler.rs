@@ -5,7 +5,7 @@
 //! Lambda retries the whole event; partitions committed before the failure then find their
 //! records already stored and skip them, so the retry is safe.
 
-use crate::commit::{CommitError, Entry, Outcome, Sink};
+use crate::commit::{CommitError, CommitOptions, Outcome, Regressions, Sink, Stamped};
 use crate::encode::Encoder;
 use crate::layout::Layout;
 use crate::store::Store;
@@ -25,6 +25,37 @@ pub struct SinkConfig {
     pub layout: Layout,
     /// When set, bars of other symbols are quarantined.
     pub known_symbols: Option<Arc<Symbols>>,
+    /// The state namespace: `None` keys state and objects by topic and partition (as
+    /// always); a name starts a new exactly-once state for a re-created topic or a new
+    /// cluster, keyed `{name}~{topic}-{partition}`, whose offsets may restart at 0.
+    pub state_namespace: Option<String>,
+    /// What to do with offsets that went backwards (see [`Regressions`]).
+    pub regressions: Regressions,
+}
+
+/// Why a state namespace name is refused: it becomes part of object names.
+pub fn check_namespace(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err(format!(
+            "{name:?} is not a state namespace: use 1 to 64 letters, digits, '.', '_' or '-'"
+        ));
+    }
+    Ok(())
+}
+
+impl SinkConfig {
+    /// The name that keys a topic's state and objects: the topic, or `{namespace}~{topic}`.
+    pub fn stream_name(&self, topic: &str) -> String {
+        match &self.state_namespace {
+            Some(ns) => format!("{ns}~{topic}"),
+            None => topic.to_string(),
+        }
+    }
 }
 
 /// What one invocation did, logged as one JSON line and sent as metrics.
@@ -48,6 +79,11 @@ pub struct Summary {
     pub quarantine_reasons: BTreeMap<String, u64>,
     /// Topic-partitions in the event.
     pub partitions: u64,
+    /// Gaps opened: a batch started above a partition's committed end, because Lambda gave
+    /// up on the batch before it (it is in the failure destination, to be redriven).
+    pub offset_gaps: u64,
+    /// Records stored into a recorded gap (redriven).
+    pub gap_records: u64,
 }
 
 impl Summary {
@@ -61,6 +97,8 @@ impl Summary {
         self.objects_written += other.objects_written;
         self.objects_adopted += other.objects_adopted;
         self.bytes_written += other.bytes_written;
+        self.offset_gaps += other.offset_gaps;
+        self.gap_records += other.gap_records;
         for (code, n) in &other.quarantine_reasons {
             *self.quarantine_reasons.entry(code.clone()).or_default() += n;
         }
@@ -74,6 +112,8 @@ impl Summary {
         self.objects_written += o.objects_written;
         self.objects_adopted += o.objects_adopted;
         self.bytes_written += o.bytes_written;
+        self.offset_gaps += o.gaps_opened;
+        self.gap_records += o.gap_records;
         for (code, n) in &o.quarantine_reasons {
             *self.quarantine_reasons.entry(code.clone()).or_default() += n;
         }
@@ -94,7 +134,7 @@ pub async fn handle<S: Store, E: Encoder>(
         prefix: config.prefix.clone(),
     };
     // Group by the records' own topic and partition (the map key is only a label).
-    let mut by_partition: BTreeMap<(&str, i32), Vec<Entry>> = BTreeMap::new();
+    let mut by_partition: BTreeMap<(&str, i32), Vec<Stamped>> = BTreeMap::new();
     let mut summary = Summary::default();
     for r in event.records() {
         summary.records_in += 1;
@@ -102,11 +142,17 @@ pub async fn handle<S: Store, E: Encoder>(
         by_partition
             .entry((r.topic.as_str(), r.partition))
             .or_default()
-            .push(entry);
+            .push((entry, Some(r.timestamp)));
     }
     summary.partitions = by_partition.len() as u64;
+    let options = CommitOptions {
+        regressions: config.regressions,
+    };
     for ((topic, partition), entries) in by_partition {
-        let outcome = sink.commit(topic, partition, entries).await?;
+        let name = config.stream_name(topic);
+        let outcome = sink
+            .commit_stamped(&name, partition, entries, options)
+            .await?;
         summary.add(&outcome);
     }
     Ok(summary)

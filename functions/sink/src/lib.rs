@@ -14,7 +14,8 @@
 //! - [`compact`]: merging a folder's small committed objects into larger sorted ones, run
 //!   on a schedule apart from the trigger;
 //! - [`handler`]: one invocation (an event in, a [`handler::Summary`] out), and [`metrics`],
-//!   that summary in CloudWatch's embedded metric format.
+//!   that summary in CloudWatch's embedded metric format;
+//! - [`redrive`]: the events of failed batches saved by the trigger, fed back to the handler.
 //!
 //! The Lambda binary (`src/main.rs`, settings in [`config`]) only wires these together.
 //!
@@ -27,7 +28,9 @@ pub mod config;
 pub mod encode;
 pub mod handler;
 pub mod layout;
+pub mod lock;
 pub mod metrics;
 pub mod parquet_file;
+pub mod redrive;
 pub mod s3;
 pub mod store;

@@ -7,7 +7,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_sink::config::LambdaConfig;
 use stockstream_sink::handler::{handle, Summary};
-use stockstream_sink::metrics::emf_line;
+use stockstream_sink::metrics::{emf_error_line, emf_line};
 use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::s3::S3;
 
@@ -39,7 +39,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (store, config, function) = (&store, &config, &function);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<KafkaEvent>| async move {
         let encoder = Parquet { ingest_time_ms: now_ms() };
-        let summary: Summary = handle(&event.payload, store, &encoder, &config.sink).await?;
+        let summary: Summary = match handle(&event.payload, store, &encoder, &config.sink).await {
+            Ok(s) => s,
+            Err(e) => {
+                // The error fails the invocation (Lambda retries, then the failure
+                // destination); an alarm-worthy one is counted first.
+                if let Some(line) = emf_error_line(&e, &config.metrics_namespace, function, now_ms()) {
+                    println!("{line}");
+                }
+                return Err(e.into());
+            }
+        };
         println!(
             "{}",
             serde_json::json!({"level": "info", "message": "batch stored", "request_id": event.context.request_id, "summary": summary})

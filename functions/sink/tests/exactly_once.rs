@@ -2,7 +2,9 @@
 //! batches cut anywhere, retried with other cuts, records delivered again after success,
 //! failures injected between any two writes — the store ends with every valid record in
 //! exactly one data object and every bad record in exactly one quarantine object. The same
-//! holds with compaction runs (themselves interrupted at any write) between the deliveries.
+//! holds with compaction runs (themselves interrupted at any write) between the deliveries,
+//! and when Lambda gives up on batches (leaving gaps) that are redriven later, in any order
+//! and more than once. Re-deliveries never count as offset regressions.
 
 use chrono::NaiveDate;
 use pollster::block_on;
@@ -12,7 +14,7 @@ use stockstream_core::generate::Rng;
 use stockstream_core::ingest::{LakeRow, Quarantined};
 use stockstream_core::validate::Warnings;
 use stockstream_core::Bar;
-use stockstream_sink::commit::{Entry, Sink};
+use stockstream_sink::commit::{CommitOptions, Entry, Sink};
 use stockstream_sink::compact::Compactor;
 use stockstream_sink::encode::{bar_of, read_json_rows, read_quarantine, Encoder, JsonLines};
 use stockstream_sink::layout::Layout;
@@ -160,6 +162,20 @@ fn deliver(
     encoder: &impl Encoder,
     compact_to: Option<usize>,
 ) -> Memory {
+    deliver_giving_up(log, seed, max_cut, encoder, compact_to, false)
+}
+
+/// [`deliver`], where with `give_up` Lambda sometimes gives up on a failed batch and moves
+/// on (the batch goes to the failure destination); at the end every given-up batch is
+/// redriven, in random order, failing and retried like any delivery, and then all once more.
+fn deliver_giving_up(
+    log: &[Entry],
+    seed: u64,
+    max_cut: usize,
+    encoder: &impl Encoder,
+    compact_to: Option<usize>,
+    give_up: bool,
+) -> Memory {
     let store = Memory::default();
     let sink = Sink {
         store: &store,
@@ -170,6 +186,7 @@ fn deliver(
     let mut rng = Rng::new(seed ^ 0xDEAD_BEEF);
     let mut pos = 0;
     let mut steps = 0;
+    let mut given_up: Vec<Vec<Entry>> = vec![];
     while pos < log.len() {
         steps += 1;
         assert!(steps < 10_000, "no progress");
@@ -187,9 +204,16 @@ fn deliver(
         }
         let fail = rng.unit() < 0.35;
         store.fail_after(fail.then(|| rng.next_u64() as usize % 6));
-        match block_on(sink.commit("bars", 0, batch)) {
-            Ok(_) => pos = end,      // Lambda moves on
-            Err(_) => assert!(fail), // and otherwise retries from `pos`, maybe cut otherwise
+        match block_on(sink.commit("bars", 0, batch.clone())) {
+            Ok(_) => pos = end, // Lambda moves on
+            Err(e) => {
+                assert!(fail, "{e}");
+                if give_up && rng.unit() < 0.4 {
+                    given_up.push(batch); // to the failure destination, and on
+                    pos = end;
+                }
+                // and otherwise retries from `pos`, maybe cut otherwise
+            }
         }
         store.fail_after(None);
         if let Some(target) = compact_to.filter(|_| rng.unit() < 0.3) {
@@ -198,6 +222,36 @@ fn deliver(
             let r = block_on(compactor(&store, target).run());
             store.fail_after(None);
             assert!(r.is_ok() || fail, "{r:?}");
+        }
+    }
+    // The redrive: each saved batch until it succeeds, in random order, then all again.
+    for round in 0..2 {
+        let mut order: Vec<usize> = (0..given_up.len()).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.next_u64() as usize % (i + 1));
+        }
+        for i in order {
+            loop {
+                let fail = round == 0 && rng.unit() < 0.35;
+                store.fail_after(fail.then(|| rng.next_u64() as usize % 6));
+                let r = block_on(sink.commit("bars", 0, given_up[i].clone()));
+                store.fail_after(None);
+                match r {
+                    Ok(o) => {
+                        if round == 1 {
+                            assert_eq!(
+                                o.already_stored, o.records,
+                                "a second redrive stores nothing"
+                            );
+                        }
+                        break;
+                    }
+                    Err(e) => assert!(fail, "{e}"),
+                }
+                if let Some(target) = compact_to.filter(|_| rng.unit() < 0.3) {
+                    block_on(compactor(&store, target).run()).unwrap();
+                }
+            }
         }
     }
     if let Some(target) = compact_to {
@@ -261,6 +315,82 @@ proptest! {
             }
         }
         prop_assert!(small.values().all(|&n| n <= 1), "{small:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Batches Lambda gave up on leave gaps; their redrive (any order, twice) fills them.
+    #[test]
+    fn given_up_batches_redriven_later_are_stored_exactly_once(
+        n in 1usize..200,
+        log_seed in any::<u64>(),
+        schedule_seed in any::<u64>(),
+        max_cut in 1usize..60,
+    ) {
+        let log = log(n, log_seed);
+        let store = deliver_giving_up(&log, schedule_seed, max_cut, &JsonLines, None, true);
+        assert_exactly_once(&store, &log);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same in Parquet, with compaction between deliveries and redrives.
+    #[test]
+    fn given_up_batches_redriven_with_compaction_between(
+        n in 1usize..150,
+        log_seed in any::<u64>(),
+        schedule_seed in any::<u64>(),
+        max_cut in 1usize..40,
+        target in 2usize..60,
+    ) {
+        let log = log(n, log_seed);
+        let store = deliver_giving_up(&log, schedule_seed, max_cut, &Parquet { ingest_time_ms: 1 }, Some(target), true);
+        assert_exactly_once(&store, &log);
+    }
+
+    /// A re-created topic: records at committed offsets with newer timestamps fail the batch
+    /// and change nothing; re-deliveries of what is stored never do.
+    #[test]
+    fn a_recreated_topic_is_refused_and_redeliveries_are_not(
+        n in 2usize..120,
+        log_seed in any::<u64>(),
+        schedule_seed in any::<u64>(),
+        max_cut in 1usize..40,
+        from in any::<prop::sample::Index>(),
+        len in 1usize..30,
+    ) {
+        let log = log(n, log_seed);
+        let store = deliver(&log, schedule_seed, max_cut, &JsonLines, None);
+        let sink = Sink { store: &store, encoder: &JsonLines, layout: Layout::Year, prefix: PREFIX.into() };
+        let i = from.index(n);
+        let slice = &log[i..(i + len).min(n)];
+        let again = block_on(sink.commit("bars", 0, slice.to_vec())).unwrap();
+        prop_assert_eq!(again.already_stored, slice.len() as u64);
+        let before = store.objects();
+        // The same offsets, produced a day later into a new topic of the same name.
+        let recreated: Vec<Entry> = slice.iter().cloned().map(|e| e.map(|mut r| {
+            r.kafka_timestamp_ms += 86_400_000;
+            r
+        })).collect();
+        let r = block_on(sink.commit("bars", 0, recreated.clone()));
+        if recreated.iter().any(|e| e.is_ok()) {
+            let e = r.unwrap_err().to_string();
+            prop_assert!(e.contains("offset regression") && e.contains("SINK_STATE_NAMESPACE"), "{}", e);
+            prop_assert_eq!(store.objects(), before);
+        }
+        // In a new namespace (keyed apart), every record is stored once.
+        let fresh = block_on(sink.commit_stamped(
+            "ns2~bars",
+            0,
+            recreated.iter().cloned().map(|e| (e, Some(1))).collect(),
+            CommitOptions::default(),
+        ))
+        .unwrap();
+        prop_assert_eq!(fresh.rows + fresh.quarantined, recreated.len() as u64);
     }
 }
 

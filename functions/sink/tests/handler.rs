@@ -7,7 +7,7 @@ use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_sink::encode::read_quarantine;
 use stockstream_sink::handler::{handle, SinkConfig};
 use stockstream_sink::layout::Layout;
-use stockstream_sink::metrics::emf_line;
+use stockstream_sink::metrics::{emf_error_line, emf_line};
 use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::store::{LocalDir, Store};
 
@@ -28,6 +28,8 @@ fn config() -> SinkConfig {
         prefix: "lake/bars".into(),
         layout: Layout::Year,
         known_symbols: None,
+        state_namespace: None,
+        regressions: Default::default(),
     }
 }
 
@@ -65,7 +67,140 @@ fn sample_batch_then_its_redelivery() {
         "RowsWritten"
     );
     assert_eq!(line["RowsWritten"], 50);
-    assert_eq!(line["FunctionName"], "sink");
+    // What template.yaml's alarms and dashboard read: dimension Function, these names.
+    assert_eq!(line["Function"], "sink");
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([["Function"]])
+    );
+    let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "RowsWritten",
+        "QuarantinedRecords",
+        "OffsetRegressions",
+        "OffsetGaps",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+}
+
+/// Every row (offset) in the lake's Parquet objects, with repeats.
+fn lake_offsets(dir: &std::path::Path) -> Vec<i64> {
+    let store = LocalDir::new(dir);
+    let mut out = vec![];
+    for k in block_on(store.list("lake/bars/")).unwrap() {
+        if k.ends_with(".parquet") {
+            let (bytes, _) = block_on(store.get(&k)).unwrap().unwrap();
+            out.extend(
+                stockstream_sink::parquet_file::rows(&bytes)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(o, _)| o),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sample batch cut in three by offset; returns the parts as events.
+fn parts(e: &KafkaEvent, cuts: [i64; 2]) -> [KafkaEvent; 3] {
+    let part = |lo: i64, hi: i64| {
+        let mut p = e.clone();
+        for v in p.records.values_mut() {
+            v.retain(|r| lo <= r.offset && r.offset < hi);
+        }
+        p
+    };
+    [
+        part(i64::MIN, cuts[0]),
+        part(cuts[0], cuts[1]),
+        part(cuts[1], i64::MAX),
+    ]
+}
+
+#[test]
+fn a_given_up_batch_leaves_a_gap_that_its_redrive_fills_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalDir::new(dir.path());
+    let enc = Parquet { ingest_time_ms: 0 };
+    let [a, b, c] = parts(&event("events/sink-kafka-batch.json"), [110, 130]);
+    block_on(handle(&a, &store, &enc, &config())).unwrap();
+    // Lambda gave up on `b` (it is in the failure destination) and delivers `c`.
+    let s = block_on(handle(&c, &store, &enc, &config())).unwrap();
+    assert_eq!((s.offset_gaps, s.rows_written), (1, 20));
+    let redrive = block_on(handle(&b, &store, &enc, &config())).unwrap();
+    assert_eq!(
+        (
+            redrive.rows_written,
+            redrive.gap_records,
+            redrive.already_stored
+        ),
+        (20, 20, 0)
+    );
+    let twice = block_on(handle(&b, &store, &enc, &config())).unwrap();
+    assert_eq!((twice.rows_written, twice.already_stored), (0, 20));
+    assert_eq!(lake_offsets(dir.path()), (100..150).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_recreated_topic_stops_the_sink_and_a_new_namespace_stores_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalDir::new(dir.path());
+    let enc = Parquet { ingest_time_ms: 0 };
+    // A topic's first 50 records (offsets 0..50).
+    let mut old = event("events/sink-kafka-batch.json");
+    for v in old.records.values_mut() {
+        for r in v.iter_mut() {
+            r.offset -= 100;
+        }
+    }
+    block_on(handle(&old, &store, &enc, &config())).unwrap();
+    // The topic deleted and re-created: offsets from 0 again, produced later.
+    let mut new = old.clone();
+    for v in new.records.values_mut() {
+        for r in v.iter_mut() {
+            r.timestamp += 3_600_000;
+        }
+    }
+    let before = lake_offsets(dir.path());
+    let err = block_on(handle(&new, &store, &enc, &config())).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("offset regression") && msg.contains("SINK_STATE_NAMESPACE"),
+        "{msg}"
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(&emf_error_line(&err, "StockStream", "sink", 1).unwrap()).unwrap();
+    assert_eq!(line["OffsetRegressions"], 1);
+    assert_eq!(line["Function"], "sink");
+    assert_eq!(
+        lake_offsets(dir.path()),
+        before,
+        "nothing of the batch stored"
+    );
+    // A genuine re-delivery of the old records is still just "already stored".
+    let again = block_on(handle(&old, &store, &enc, &config())).unwrap();
+    assert_eq!(again.already_stored, 50);
+    // A new namespace: the new records land once, apart from the old ones' keys.
+    let mut ns = config();
+    ns.state_namespace = Some("topic-2".into());
+    let s = block_on(handle(&new, &store, &enc, &ns)).unwrap();
+    assert_eq!((s.rows_written, s.offset_gaps), (50, 0));
+    let s = block_on(handle(&new, &store, &enc, &ns)).unwrap();
+    assert_eq!(s.already_stored, 50);
+    assert_eq!(lake_offsets(dir.path()).len(), 100);
+    let keys = block_on(store.list("lake/bars/")).unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k.ends_with("_sink_state/topic-2~stock-bars-0.json")),
+        "{keys:?}"
+    );
 }
 
 #[test]

@@ -608,6 +608,7 @@ fn a_recreated_topic_stops_the_sink_and_a_new_namespace_lands_every_row_once() {
     let old = csv_slice(dir.path(), "old.csv", 0, 300);
     let new = csv_slice(dir.path(), "new.csv", 300, 200);
     let k = known();
+    let rejects = dir.path().join("rejects.jsonl");
     let produce = |file: &Path| {
         let out = local(&[
             "produce",
@@ -617,6 +618,8 @@ fn a_recreated_topic_stops_the_sink_and_a_new_namespace_lands_every_row_once() {
             &topic,
             "--known-symbols",
             k.to_str().unwrap(),
+            "--rejects",
+            rejects.to_str().unwrap(),
             file.to_str().unwrap(),
         ]);
         assert!(out.status.success(), "produce failed");

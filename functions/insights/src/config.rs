@@ -12,6 +12,8 @@
 //! | `REPORT_DAYS` | length of the report window, ending yesterday | `365` |
 //! | `REPORT_SYMBOLS` | comma-separated symbols; empty means every symbol | — |
 //! | `INSIGHT_DEADLINE_SECONDS` | longest one insight's query may run | — (the invocation's time) |
+//! | `REPORTS_TOPIC_ARN` | SNS topic told of each report (summary and link); empty: nobody is told | — |
+//! | `REPORT_LINK_DAYS` | days the report's presigned link lasts; more than 7 (S3's limit) is signed for 7 | `7` |
 
 use chrono::NaiveDate;
 use std::time::Duration;
@@ -36,6 +38,10 @@ pub struct InsightsConfig {
     pub symbols: Vec<String>,
     /// Longest run of one insight's query.
     pub insight_deadline: Option<Duration>,
+    /// SNS topic the report's message goes to, when set.
+    pub reports_topic: Option<String>,
+    /// Days the report's link should last, as given (signed for at most 7).
+    pub link_days: u32,
 }
 
 /// A setting that is missing or wrong, named.
@@ -138,6 +144,40 @@ impl InsightsConfig {
                 }
             },
         };
+        let reports_topic = match value("REPORTS_TOPIC_ARN") {
+            None => None,
+            Some(arn) => {
+                // arn:partition:sns:region:account:name
+                let parts: Vec<&str> = arn.split(':').collect();
+                let ok = parts.len() == 6
+                    && parts[0] == "arn"
+                    && parts[2] == "sns"
+                    && parts.iter().all(|p| !p.is_empty());
+                if !ok {
+                    return Err(err(
+                        "REPORTS_TOPIC_ARN",
+                        format!(
+                            "{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                        ),
+                    ));
+                }
+                Some(arn)
+            }
+        };
+        let link_days = match value("REPORT_LINK_DAYS") {
+            None => 7,
+            Some(d) => match d.parse::<u32>() {
+                Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "REPORT_LINK_DAYS",
+                        format!(
+                            "{d:?} is not a whole number of days from 1 to {MAX_DAYS} (a link lasts 7 at most)"
+                        ),
+                    ))
+                }
+            },
+        };
         Ok(InsightsConfig {
             workgroup,
             database,
@@ -147,6 +187,8 @@ impl InsightsConfig {
             days,
             symbols,
             insight_deadline,
+            reports_topic,
+            link_days,
         })
     }
 }
@@ -188,6 +230,8 @@ mod tests {
                 days: 365,
                 symbols: vec![],
                 insight_deadline: None,
+                reports_topic: None,
+                link_days: 7,
             }
         );
         let c = InsightsConfig::from_env(env(&with(&[
@@ -196,6 +240,11 @@ mod tests {
             ("REPORT_DAYS", "30"),
             ("REPORT_SYMBOLS", " HSI, N225,,HSI "),
             ("INSIGHT_DEADLINE_SECONDS", "120"),
+            (
+                "REPORTS_TOPIC_ARN",
+                " arn:aws:sns:eu-west-1:123456789012:reports ",
+            ),
+            ("REPORT_LINK_DAYS", "3"),
         ])))
         .unwrap();
         assert_eq!(
@@ -205,6 +254,14 @@ mod tests {
         assert_eq!((c.prefix.as_str(), c.days), ("r/daily", 30));
         assert_eq!(c.symbols, ["HSI", "N225"], "trimmed, deduplicated");
         assert_eq!(c.insight_deadline, Some(Duration::from_secs(120)));
+        assert_eq!(
+            c.reports_topic.as_deref(),
+            Some("arn:aws:sns:eu-west-1:123456789012:reports")
+        );
+        assert_eq!(c.link_days, 3);
+        // Beyond S3's limit is accepted as asked; the link is signed for 7 (notify::link_days).
+        let c = InsightsConfig::from_env(env(&with(&[("REPORT_LINK_DAYS", "30")]))).unwrap();
+        assert_eq!(c.link_days, 30);
     }
 
     #[test]
@@ -234,6 +291,14 @@ mod tests {
             ("REPORT_SYMBOLS", "HSI,N225'--"),
             ("INSIGHT_DEADLINE_SECONDS", "0"),
             ("INSIGHT_DEADLINE_SECONDS", "1m"),
+            ("REPORTS_TOPIC_ARN", "reports"),
+            (
+                "REPORTS_TOPIC_ARN",
+                "arn:aws:sqs:eu-west-1:123456789012:reports",
+            ),
+            ("REPORTS_TOPIC_ARN", "arn:aws:sns:eu-west-1::reports"),
+            ("REPORT_LINK_DAYS", "0"),
+            ("REPORT_LINK_DAYS", "a week"),
         ];
         for (k, v) in cases {
             let pairs: Vec<_> = BASE

@@ -120,6 +120,8 @@ mod tests {
             days: 365,
             symbols: vec!["HSI".into()],
             insight_deadline: None,
+            reports_topic: None,
+            link_days: 7,
         }
     }
 

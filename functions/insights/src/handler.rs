@@ -1,13 +1,17 @@
 //! One invocation: the report parameters from the event, every insight on Athena, the report
-//! to S3, and a small answer pointing at it.
+//! to S3, a message to its readers on the reports topic (when one is set), and a small answer
+//! pointing at it.
 //!
-//! The report is written even when every insight failed (it says why each one did), and then
-//! the invocation fails too, so the schedule's error metric sees a broken setup (a missing
-//! table, a workgroup without permissions) rather than a run of empty reports.
+//! The report is written, and its readers told, even when every insight failed (it says why
+//! each one did), and then the invocation fails too, so the schedule's error metric sees a
+//! broken setup (a missing table, a workgroup without permissions) rather than a run of empty
+//! reports. A message that cannot be published fails the invocation as well: the report is
+//! in S3, but nobody was told.
 
 use crate::athena::{run_all, Athena};
 use crate::config::InsightsConfig;
 use crate::event::{params, BadParameter, ScheduledEvent};
+use crate::notify::{notify, Notifier, NotifyError};
 use crate::publish::{folder, publish, PublishError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,6 +44,9 @@ pub struct Output {
     pub succeeded: usize,
     /// Insights that failed.
     pub failed: usize,
+    /// SNS's id of the message to the readers, when a topic is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 /// The answer and the report it points at (for the log line and tests).
@@ -60,6 +67,14 @@ pub enum InsightsError {
     /// The report could not be written.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The report was written but its readers were not told.
+    #[error("{error} (the report is at {report})")]
+    Notify {
+        /// `s3://` URL of the report.
+        report: String,
+        /// Why.
+        error: NotifyError,
+    },
     /// No insight ran.
     #[error("all {total} insights failed (report at {report}); first: {first}: {error}")]
     AllFailed {
@@ -74,12 +89,14 @@ pub enum InsightsError {
     },
 }
 
-/// Runs the suite for `event` and publishes the report; `now` is the run's time (names the
-/// report's folder), `deadline` the time the queries must end by.
+/// Runs the suite for `event`, publishes the report and tells `notifier`'s topic (if any);
+/// `now` is the run's time (names the report's folder, starts the link's validity),
+/// `deadline` the time the queries must end by.
 pub async fn handle(
     event: &ScheduledEvent,
     athena: &Athena,
     s3: &aws_sdk_s3::Client,
+    notifier: Option<&Notifier>,
     config: &InsightsConfig,
     deadline: Instant,
     now: DateTime<Utc>,
@@ -95,11 +112,21 @@ pub async fn handle(
     )
     .await;
     let url = publish(s3, &config.bucket, &folder(&config.prefix, now), &report).await?;
+    let message_id = match notifier {
+        None => None,
+        Some(n) => Some(notify(n, s3, &report, &url, now).await.map_err(|error| {
+            InsightsError::Notify {
+                report: url.clone(),
+                error,
+            }
+        })?),
+    };
     let failed = report.insights.iter().filter(|r| !r.succeeded()).count();
     let output = Output {
         report: url,
         succeeded: report.insights.len() - failed,
         failed,
+        message_id,
     };
     if output.succeeded == 0 {
         let first = report.insights.first();

@@ -7,6 +7,7 @@
 //! - [`backoff`]: polling intervals (injectable, so tests do not sleep for real);
 //! - [`athena`]: one insight on Athena: start, poll, page through typed results;
 //! - [`publish`]: the report's files and where they go in S3;
+//! - [`notify`]: the message to the report's readers (summary and presigned link) on SNS;
 //! - [`handler`]: the whole invocation.
 //!
 //! One failing insight is reported as failed and does not stop the others; the invocation
@@ -19,4 +20,5 @@ pub mod backoff;
 pub mod config;
 pub mod event;
 pub mod handler;
+pub mod notify;
 pub mod publish;

@@ -1,7 +1,8 @@
-//! The insights Lambda: wiring only. Reads its settings once, builds the Athena and S3 clients
-//! once, and hands every scheduled event to [`stockstream_insights::handler::handle`]. One JSON
-//! log line per invocation carries the answer and each insight's status. The invocation
-//! fails only when every insight failed or the report could not be written.
+//! The insights Lambda: wiring only. Reads its settings once, builds the Athena, S3 and (with
+//! `REPORTS_TOPIC_ARN`) SNS clients once, and hands every scheduled event to
+//! [`stockstream_insights::handler::handle`]. One JSON log line per invocation carries the
+//! answer and each insight's status. The invocation fails only when every insight failed, or
+//! the report could not be written or announced.
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -11,6 +12,7 @@ use stockstream_insights::backoff::Backoff;
 use stockstream_insights::config::InsightsConfig;
 use stockstream_insights::event::ScheduledEvent;
 use stockstream_insights::handler::{handle, query_deadline, Output};
+use stockstream_insights::notify::{link_days, Notifier, MAX_LINK_DAYS};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -40,7 +42,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
         .build();
     let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
-    let (athena, s3, config) = (&athena, &s3, &config);
+    let notifier = config.reports_topic.as_ref().map(|topic| Notifier {
+        sns: aws_sdk_sns::Client::new(&aws),
+        topic_arn: topic.clone(),
+        link_days: config.link_days,
+    });
+    if link_days(config.link_days) < config.link_days {
+        println!(
+            "{}",
+            serde_json::json!({"level": "warn", "message": format!("REPORT_LINK_DAYS is {}; report links are signed for {MAX_LINK_DAYS} days, S3's limit", config.link_days)})
+        );
+    }
+    let (athena, s3, notifier, config) = (&athena, &s3, notifier.as_ref(), &config);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ScheduledEvent>| async move {
             // A deadline already past is unknown (see `query_deadline`), not zero time.
@@ -51,7 +64,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 .ok();
             let deadline = query_deadline(Instant::now(), remaining);
             let request_id = &event.context.request_id;
-            match handle(&event.payload, athena, s3, config, deadline, DateTime::<Utc>::from(SystemTime::now())).await {
+            match handle(&event.payload, athena, s3, notifier, config, deadline, DateTime::<Utc>::from(SystemTime::now())).await {
                 Ok(p) => {
                     let insights: Vec<_> = p
                         .report

@@ -10,6 +10,10 @@
 //! were queued with `POST /moto-api/static/athena/query-results`, which these tests do: each
 //! queued result goes to the next query started, and is also written as CSV to the query's
 //! output location. `StopQueryExecution` marks the query CANCELLED.
+//!
+//! SNS in moto delivers to an `http` subscription by POSTing the notification (JSON with
+//! `Subject` and `Message`) during `Publish`; the tests subscribe a local listener to read
+//! the message back.
 
 use aws_sdk_athena::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_athena::types::QueryExecutionState;
@@ -23,6 +27,7 @@ use stockstream_insights::backoff::Backoff;
 use stockstream_insights::config::InsightsConfig;
 use stockstream_insights::event::ScheduledEvent;
 use stockstream_insights::handler::{handle, InsightsError};
+use stockstream_insights::notify::Notifier;
 
 /// The state manager is global to the moto server: tests that change a transition run one at
 /// a time.
@@ -85,6 +90,92 @@ fn moto_api(path: &str, body: &Value) {
     assert!(status == "200" || status == "201", "moto {path}: {answer}");
 }
 
+fn sns_client() -> aws_sdk_sns::Client {
+    let conf = aws_sdk_sns::Config::builder()
+        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_sdk_sns::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
+        .build();
+    aws_sdk_sns::Client::from_conf(conf)
+}
+
+/// Reads one HTTP request or response from `conn`: its head (lower case) and body.
+fn read_http(conn: &mut std::net::TcpStream) -> (String, Vec<u8>) {
+    let mut buf = vec![];
+    conn.read_to_end(&mut buf).ok();
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(buf.len());
+    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+    (head, buf.get(end + 4..).unwrap_or_default().to_vec())
+}
+
+/// An HTTP endpoint for an SNS subscription: moto POSTs each notification to it (JSON with
+/// `Subject` and `Message`), and each arrives on the channel.
+fn http_subscriber() -> (String, std::sync::mpsc::Receiver<Value>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            // Read up to the body's length (the client keeps the connection open).
+            let mut buf = vec![];
+            let mut chunk = [0u8; 8192];
+            let body = loop {
+                let n = conn.read(&mut chunk).unwrap_or(0);
+                buf.extend_from_slice(&chunk[..n]);
+                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    if n == 0 {
+                        break vec![];
+                    }
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + len || n == 0 {
+                    break buf[end + 4..].to_vec();
+                }
+            };
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            if let Ok(v) = serde_json::from_slice(&body) {
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// `GET url` (plain HTTP): the status line's code and the body.
+fn http_get(url: &str) -> (String, Vec<u8>) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (head, body) = read_http(&mut conn);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, body)
+}
+
 /// Sets moto's transition for Athena queries until dropped (also when a test panics).
 struct Transition;
 
@@ -139,6 +230,8 @@ fn config(workgroup: &str, reports: &str, output: Option<String>) -> InsightsCon
         days: 365,
         symbols: vec!["HSI".into(), "N225".into()],
         insight_deadline: None,
+        reports_topic: None,
+        link_days: 7,
     }
 }
 
@@ -206,11 +299,44 @@ async fn the_suite_runs_on_athena_and_the_report_lands_in_s3() {
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T06:00:07Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let p = handle(&event(), &runner, &s3, &config, deadline, now)
+    // The readers: an SNS topic with an HTTP subscriber.
+    let sns = sns_client();
+    let topic = sns
+        .create_topic()
+        .name(unique("reports"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    let (subscriber, messages) = http_subscriber();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("http")
+        .endpoint(&subscriber)
+        .send()
         .await
         .unwrap();
+    let notifier = Notifier {
+        sns,
+        topic_arn: topic.clone(),
+        link_days: 30,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let p = handle(
+        &event(),
+        &runner,
+        &s3,
+        Some(&notifier),
+        &config,
+        deadline,
+        now,
+    )
+    .await
+    .unwrap();
     drop(transition);
+    assert!(p.output.message_id.is_some(), "{:?}", p.output);
     let folder = "reports/2026-11-26/060007Z";
     assert_eq!(
         (
@@ -220,7 +346,7 @@ async fn the_suite_runs_on_athena_and_the_report_lands_in_s3() {
         ),
         (
             format!("s3://{reports}/{folder}/report.html").as_str(),
-            7,
+            insights::all().len() - 1,
             1
         )
     );
@@ -260,6 +386,53 @@ async fn the_suite_runs_on_athena_and_the_report_lands_in_s3() {
     let (ct, html) = get(format!("{folder}/report.html")).await;
     assert_eq!(ct, "text/html; charset=utf-8");
     assert!(String::from_utf8_lossy(&html).contains("Athena"));
+
+    // The readers were told, once: the summary and a presigned link to report.html, signed
+    // for 7 days (30 asked) from the run's time.
+    let got = messages.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(got["Type"], "Notification");
+    assert_eq!(got["TopicArn"], topic.as_str());
+    assert_eq!(got["MessageId"], p.output.message_id.as_deref().unwrap());
+    let (ok, failed) = (p.output.succeeded, p.output.failed);
+    assert_eq!(
+        got["Subject"],
+        format!(
+            "StockStream report 2025-11-25 to 2026-11-25: {ok} of {} insights, {failed} failed",
+            ok + failed
+        )
+    );
+    let body = got["Message"].as_str().unwrap();
+    assert!(body.contains("Symbols: HSI, N225\n"), "{body}");
+    assert!(
+        body.contains("- Return correlation (correlation): FAILED: returned columns"),
+        "{body}"
+    );
+    assert!(
+        body.contains("- Latest close (latest_close): 1 row\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("signed for 7 days, until 2026-12-03 06:00 UTC"),
+        "{body}"
+    );
+    assert!(body.contains("REPORT_LINK_DAYS asks for 30 days"), "{body}");
+    let link = body
+        .lines()
+        .find(|l| l.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no link in {body}"));
+    assert!(
+        link.contains(&format!("/{reports}/{folder}/report.html?"))
+            && link.contains("X-Amz-Expires=604800")
+            && link.contains("X-Amz-Date=20261126T060007Z")
+            && link.contains("X-Amz-Signature="),
+        "{link}"
+    );
+    let (status, page) = http_get(link);
+    assert_eq!((status.as_str(), page), ("200", html.clone()), "GET {link}");
+    assert!(
+        messages.recv_timeout(Duration::from_millis(200)).is_err(),
+        "one message"
+    );
     let (ct, json) = get(format!("{folder}/report.json")).await;
     assert_eq!(ct, "application/json");
     let report: Report = serde_json::from_slice(&json).unwrap();
@@ -295,7 +468,7 @@ async fn the_suite_runs_on_athena_and_the_report_lands_in_s3() {
         }
     }
 
-    // What reached Athena: eight queries in the workgroup, on the lake's database, every
+    // What reached Athena: one query per insight in the workgroup, on the lake's database, every
     // `?` with a quoted literal, results to the configured location (where moto wrote them).
     let ids = athena
         .list_query_executions()
@@ -305,7 +478,7 @@ async fn the_suite_runs_on_athena_and_the_report_lands_in_s3() {
         .unwrap()
         .query_execution_ids()
         .to_vec();
-    assert_eq!(ids.len(), 8);
+    assert_eq!(ids.len(), insights::all().len());
     for id in &ids {
         let q = athena
             .get_query_execution()
@@ -350,7 +523,11 @@ async fn the_suite_runs_on_athena_and_the_report_lands_in_s3() {
         .send()
         .await
         .unwrap();
-    assert_eq!(written.contents().len(), 8, "moto's result CSVs");
+    assert_eq!(
+        written.contents().len(),
+        insights::all().len(),
+        "moto's result CSVs"
+    );
 }
 
 #[tokio::test]
@@ -382,6 +559,7 @@ async fn a_query_still_queued_at_the_deadline_is_stopped() {
         &event(),
         &runner,
         &s3,
+        None,
         &config,
         Instant::now() + Duration::from_millis(1200),
         now,
@@ -390,7 +568,7 @@ async fn a_query_still_queued_at_the_deadline_is_stopped() {
     .unwrap_err();
     drop(transition);
     assert!(
-        matches!(e, InsightsError::AllFailed { total: 8, .. }),
+        matches!(e, InsightsError::AllFailed { total, .. } if total == insights::all().len()),
         "{e:?}"
     );
     let msg = e.to_string();
@@ -459,6 +637,7 @@ async fn a_missing_workgroup_fails_every_insight_with_athenas_message() {
         &event(),
         &runner,
         &s3,
+        None,
         &config,
         Instant::now() + Duration::from_secs(30),
         now,

@@ -18,6 +18,8 @@ fn insights() -> Command {
         "REPORT_DAYS",
         "REPORT_SYMBOLS",
         "INSIGHT_DEADLINE_SECONDS",
+        "REPORTS_TOPIC_ARN",
+        "REPORT_LINK_DAYS",
     ] {
         c.env_remove(k);
     }
@@ -65,4 +67,32 @@ fn a_bad_symbol_list_is_named_at_start() {
         err.contains("REPORT_SYMBOLS: symbol \"'; DROP TABLE bars\" is not a ticker"),
         "{err}"
     );
+}
+
+#[test]
+fn a_bad_topic_or_link_lifetime_is_named_at_start() {
+    for (k, v, says) in [
+        (
+            "REPORTS_TOPIC_ARN",
+            "stockstream-reports",
+            "is not an SNS topic ARN",
+        ),
+        (
+            "REPORT_LINK_DAYS",
+            "a week",
+            "is not a whole number of days",
+        ),
+    ] {
+        let out = insights()
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+            .env(k, v)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{k}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("bad configuration: {k}: \"{v}\" {says}")),
+            "{err}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! The insight report rendered from a realistic report built by hand: seven symbols of
-//! synthetic prices (with a late listing, so some averages are null), all eight insights
+//! synthetic prices (with a late listing, so some averages are null), all ten insights
 //! computed from them the way the SQL files define them, and one failed insight whose error
 //! text is hostile markup. Checks properties, not snapshots: the CSV reads back to the same
 //! cells, the JSON to the same report, and the HTML has one chart per expected chart with one
@@ -303,6 +303,150 @@ pub mod sample {
             .collect()
     }
 
+    /// The per-symbol data quality: every symbol complete but IXIC, which misses two
+    /// trading days; one stale run, one restated day and one implausible move, as
+    /// `quality_issues` lists them.
+    fn data_quality(all: &[Series]) -> Vec<Vec<Value>> {
+        all.iter()
+            .map(|s| {
+                let w = first_in_window(s);
+                let bars = s.days.len() - w;
+                let missing = if s.symbol == "IXIC" { 2 } else { 0 };
+                let expected = bars + missing;
+                vec![
+                    json!(s.symbol),
+                    date(s.days[w]),
+                    date(*s.days.last().unwrap()),
+                    json!(bars),
+                    json!(expected),
+                    json!(missing),
+                    json!(bars as f64 / expected as f64),
+                    json!(usize::from(s.symbol == ODD_SYMBOL)),
+                    json!(usize::from(s.symbol == "HSI")),
+                    json!(usize::from(s.symbol == "N225")),
+                ]
+            })
+            .collect()
+    }
+
+    /// The listing behind [`data_quality`]'s counts.
+    fn quality_issues(all: &[Series]) -> Vec<Vec<Value>> {
+        let n = Value::Null;
+        let s = |symbol: &str| all.iter().find(|s| s.symbol == symbol).unwrap();
+        let (hsi, n225, odd) = (s("HSI"), s("N225"), s(ODD_SYMBOL));
+        let r = (n225.price[60] / n225.price[59]).ln();
+        vec![
+            vec![
+                json!("implausible_move"),
+                json!(1),
+                json!(1),
+                json!("N225"),
+                date(n225.days[60]),
+                n.clone(),
+                n.clone(),
+                json!(n225.price[60]),
+                json!(n225.volume[60]),
+                json!(r),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+            ],
+            vec![
+                json!("missing_day"),
+                json!(1),
+                json!(2),
+                json!("IXIC"),
+                json!("2021-04-06"),
+                n.clone(),
+                json!(6),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+            ],
+            vec![
+                json!("missing_day"),
+                json!(2),
+                json!(2),
+                json!("IXIC"),
+                json!("2021-02-15"),
+                n.clone(),
+                json!(5),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+            ],
+            vec![
+                json!("restatement"),
+                json!(1),
+                json!(1),
+                json!("HSI"),
+                date(hsi.days[50]),
+                n.clone(),
+                n.clone(),
+                json!(hsi.price[50]),
+                json!(hsi.volume[50]),
+                n.clone(),
+                json!(1),
+                json!("kept"),
+                json!("hsi-fix.csv"),
+                json!(2),
+                json!(90_211),
+                json!("2026-11-25T08:01:02.345"),
+            ],
+            vec![
+                json!("restatement"),
+                json!(1),
+                json!(1),
+                json!("HSI"),
+                date(hsi.days[50]),
+                n.clone(),
+                n.clone(),
+                json!(hsi.price[50] * 0.99),
+                json!(hsi.volume[50]),
+                n.clone(),
+                json!(2),
+                json!("superseded"),
+                json!("hsi.csv"),
+                json!(512),
+                json!(1_204),
+                json!("2026-11-24T06:00:00.000"),
+            ],
+            vec![
+                json!("stale_run"),
+                json!(1),
+                json!(1),
+                json!(ODD_SYMBOL),
+                date(odd.days[80]),
+                date(odd.days[86]),
+                json!(7),
+                json!(odd.price[80]),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n,
+            ],
+        ]
+    }
+
     /// The report: every bundled insight in suite order, `correlation` failed.
     pub fn report() -> Report {
         let all = series();
@@ -319,6 +463,8 @@ pub mod sample {
                     "volume_anomalies" => (volume_anomalies(&all), None),
                     "max_drawdown" => (max_drawdown(&all), None),
                     "correlation" => (vec![], Some(ERROR.to_string())),
+                    "data_quality" => (data_quality(&all), None),
+                    "quality_issues" => (quality_issues(&all), None),
                     other => panic!("a new insight {other}: add it to the sample"),
                 };
                 InsightResult {
@@ -438,7 +584,7 @@ fn numbers(r: &InsightResult, column: &str) -> Vec<Option<f64>> {
 #[test]
 fn the_sample_is_realistic() {
     let report = sample::report();
-    assert_eq!(report.insights.len(), 8);
+    assert_eq!(report.insights.len(), 10);
     assert_eq!(
         report.insights.iter().filter(|r| r.error.is_some()).count(),
         1
@@ -621,7 +767,8 @@ fn html_has_one_chart_per_expected_chart_with_one_element_per_datum() {
     }
     // No chart for the others; the failed one has none either.
     let all_charts = html.matches(r#"<svg class="chart""#).count();
-    assert_eq!(all_charts, 3 + ma_charts.len());
+    // (top movers, volatility, drawdown and data-quality completeness.)
+    assert_eq!(all_charts, 4 + ma_charts.len());
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
 }
 
@@ -753,4 +900,53 @@ fn numbers_are_formatted_for_people() {
         section(&html, "top_movers").matches(&text).count() >= 2,
         "{text}"
     );
+}
+
+#[test]
+fn html_has_a_data_quality_section_and_completeness_per_symbol() {
+    let report = sample::report();
+    let html = to_html(&report);
+    // The summary card: every symbol's completeness, the incomplete one in red.
+    let card = &html[html.find("<div class=\"card quality\">").unwrap()..];
+    let card = &card[..card.find("</div></div>").unwrap()];
+    for s in sample::series() {
+        let symbol = s.symbol.replace('&', "&amp;");
+        assert!(
+            card.contains(&format!("<span class=\"sym\">{symbol}</span>")),
+            "{symbol}"
+        );
+    }
+    assert_eq!(card.matches("<li>").count(), 7);
+    assert!(
+        card.contains("<span class=\"neg\">"),
+        "IXIC is not complete: {card}"
+    );
+    assert!(card.contains("<span>100.00%</span>"), "{card}");
+    assert!(
+        card.contains("2 missing days, 1 stale runs, 1 restated days, 1 implausible moves"),
+        "{card}"
+    );
+    // The section: a completeness bar per symbol, the least complete first.
+    let bars = charts(&html, "data_quality");
+    assert_eq!(bars.len(), 1);
+    assert_eq!(
+        bars[0].matches(r#"<rect class="bar completeness""#).count(),
+        7
+    );
+    assert!(bars[0].find(">IXIC<").unwrap() < bars[0].find(">HSI<").unwrap());
+    // The listing: every row (it is bounded by its SQL), the totals, the kept version marked.
+    let issues = section(&html, "quality_issues");
+    assert!(
+        issues.contains(
+            "Found: 2 missing trading days · 1 stale runs · 1 restated days · 1 implausible moves."
+        ),
+        "{issues}"
+    );
+    assert_eq!(issues.matches("<tr>").count(), 1 + 6);
+    assert!(
+        issues.contains(r#"<span class="badge gain">Kept</span>"#),
+        "{issues}"
+    );
+    assert!(issues.contains("hsi-fix.csv") && issues.contains("2026-11-25T08:01:02.345"));
+    assert!(!issues.contains("Showing"), "not shortened");
 }

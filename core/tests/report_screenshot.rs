@@ -26,7 +26,7 @@ use stockstream_core::report::{palette, to_html};
 /// Chromium's `--screenshot` takes the window only, and a 2,400 px window ends above the
 /// moving-average charts.
 const WIDTH: u32 = 1280;
-const HEIGHT: u32 = 6400;
+const HEIGHT: u32 = 9600;
 
 /// Longest a screenshot may take; a first start on a cold disk takes a few seconds.
 const TIMEOUT: Duration = Duration::from_secs(120);

@@ -19,7 +19,7 @@ that share no code with the functions (boto3, pyarrow, confluent-kafka):
             symbol, with `source` and `line` headers as the CSV has it; again: nothing sent.
   crawler   starts the Glue crawler and waits for it (this script ends moto's crawl, which
             never ends by itself), then reports the catalog's tables.
-  insights  runs the eight insights on moto's Athena (which runs no SQL: each query gets a
+  insights  runs the ten insights on moto's Athena (which runs no SQL: each query gets a
             result queued through moto's API) and writes the report to S3.
 
 Why the emulator's deadline does not matter: it sends `Lambda-Runtime-Deadline-Ms: 600000`
@@ -700,7 +700,7 @@ class Run:
         queued result to the next query): the header the insight declares, no rows."""
         mod = (ROOT / "core/src/insights/mod.rs").read_text()
         names = re.findall(r'include_str!\("sql/(\w+)\.sql"\)', mod)
-        check(len(names) == 8, f"insights found in core/src/insights/mod.rs: {names}")
+        check(len(names) == 10, f"insights found in core/src/insights/mod.rs: {names}")
         results = []
         for name in names:
             sql = (ROOT / f"core/src/insights/sql/{name}.sql").read_text()

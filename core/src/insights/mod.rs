@@ -3,14 +3,22 @@
 //! division, `NULLS LAST`, …), and the one safe way to give them parameters.
 //!
 //! The SQL texts carry named markers (`:from`, `:to`, `:scan_from`, `:year_from`,
-//! `:year_to`, `:symbol_filter`), only in WHERE clauses because Athena allows parameters
+//! `:year_to`, `:symbol_filter`, and the data-quality thresholds of [`QUALITY`]), only in
+//! WHERE clauses because Athena allows parameters
 //! nowhere else. [`bind`] turns them into positional placeholders (`?` for Athena and DuckDB,
 //! `$n` for DataFusion) and returns the values to bind, so user input never becomes SQL
 //! text: symbols and dates are checked by [`Params::new`] and then only ever bound.
+//!
+//! What several insights share is written once, in `sql/fragments/`, and [`compose`]d into
+//! each insight's text where a line `-- @include: NAME` stands: every insight's `base` CTE
+//! (`fragments/base.sql`) and the CTEs of the two data-quality insights
+//! (`fragments/quality.sql`). The composed text is still one whole statement, because Athena
+//! runs one statement and the lake has no views; it is what every engine receives.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::LazyLock;
 
 /// Calendar days of data read before the report window: enough for a 200-trading-day moving
 /// average and a one-year return at the window's first day.
@@ -35,7 +43,32 @@ pub struct Insight {
     pub sql: &'static str,
 }
 
-const SOURCES: [&str; 8] = [
+/// The thresholds of the data-quality insights (`data_quality`, `quality_issues`), bound as
+/// parameters like the window, so the SQL text holds no number to keep in step with the docs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualityThresholds {
+    /// A day is a trading day when at least this share of the lake's symbols (with a bar in
+    /// the window) have a bar that day; a symbol without one is missing it (`:trading_day_share`).
+    pub trading_day_share: f64,
+    /// A run of at least this many consecutive bars with volume and the same close is stale
+    /// (`:stale_bars`).
+    pub stale_bars: u32,
+    /// A daily log return beyond ± this is implausible and listed for review (`:max_move`).
+    pub max_move: f64,
+    /// Most rows `quality_issues` lists of each kind; its `kind_total` still counts all
+    /// (`:quality_rows`).
+    pub rows_per_kind: u32,
+}
+
+/// The thresholds the reports use.
+pub const QUALITY: QualityThresholds = QualityThresholds {
+    trading_day_share: 0.5,
+    stale_bars: 5,
+    max_move: 0.25,
+    rows_per_kind: 25,
+};
+
+const SOURCES: [&str; 10] = [
     include_str!("sql/latest_close.sql"),
     include_str!("sql/period_returns.sql"),
     include_str!("sql/top_movers.sql"),
@@ -44,14 +77,140 @@ const SOURCES: [&str; 8] = [
     include_str!("sql/volume_anomalies.sql"),
     include_str!("sql/max_drawdown.sql"),
     include_str!("sql/correlation.sql"),
+    include_str!("sql/data_quality.sql"),
+    include_str!("sql/quality_issues.sql"),
 ];
+
+/// The shared pieces of insight SQL, by the name their `-- @include: NAME` lines give
+/// (`sql/fragments/NAME.sql`; `functions/local/tests/check_sql.py` reads them from there).
+pub const FRAGMENTS: [(&str, &str); 2] = [
+    ("base", include_str!("sql/fragments/base.sql")),
+    ("quality", include_str!("sql/fragments/quality.sql")),
+];
+
+/// The insights' composed texts, built once: [`Insight::sql`] borrows from here.
+static TEXTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    SOURCES
+        .iter()
+        .map(|src| {
+            compose(src, &FRAGMENTS).unwrap_or_else(|e| {
+                let first = src.lines().next().unwrap_or_default();
+                panic!("bundled insight SQL ({first}): {e}")
+            })
+        })
+        .collect()
+});
 
 /// Every insight, in report order.
 pub fn all() -> Vec<Insight> {
-    SOURCES
+    TEXTS
         .iter()
         .map(|sql| parse(sql).unwrap_or_else(|e| panic!("bundled insight SQL: {e}")))
         .collect()
+}
+
+/// Why an insight text and its fragments do not compose: a bug in the SQL files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComposeError {
+    /// `-- @include: NAME` with no fragment of that name.
+    #[error("line {line} of {within}: no fragment named {name:?}")]
+    Unknown {
+        /// The name the marker gives.
+        name: String,
+        /// `the insight` or the fragment holding the marker.
+        within: String,
+        /// 1-based line of the marker in that text.
+        line: usize,
+    },
+    /// A fragment included a second time (also how an include cycle shows).
+    #[error("line {line} of {within}: fragment {name:?} is already included")]
+    Repeated {
+        /// The fragment's name.
+        name: String,
+        /// `the insight` or the fragment holding the marker.
+        within: String,
+        /// 1-based line of the marker in that text.
+        line: usize,
+    },
+    /// `@include` in a line that is not a whole marker line: it would reach the engine.
+    #[error("line {line} of {within}: `@include` outside a `-- @include: NAME` line: {text:?}")]
+    Stray {
+        /// The line, trimmed.
+        text: String,
+        /// `the insight` or the fragment holding it.
+        within: String,
+        /// 1-based line in that text.
+        line: usize,
+    },
+}
+
+/// The fragment name of a marker line: the whole line, leading and trailing blanks aside, is
+/// `-- @include: NAME`, the name of lower-case letters, digits and `_`.
+fn include_marker(line: &str) -> Option<&str> {
+    let name = line.trim().strip_prefix("-- @include: ")?;
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    ok.then_some(name)
+}
+
+/// Replaces each marker line of `text` by the fragment it names, less the fragment's header
+/// (its leading lines that start with `--`, up to a marker line), the fragment's own markers
+/// replaced likewise. Every other byte is copied, so the insight's header stays at the top.
+/// Each fragment may be included once per text; an unknown name or a stray `@include` is an
+/// error.
+pub fn compose(text: &str, fragments: &[(&str, &str)]) -> Result<String, ComposeError> {
+    fn expand<'f>(
+        text: &str,
+        within: &str,
+        fragments: &[(&'f str, &'f str)],
+        used: &mut Vec<&'f str>,
+        out: &mut String,
+    ) -> Result<(), ComposeError> {
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            let Some(name) = include_marker(line) else {
+                if line.contains("@include") {
+                    return Err(ComposeError::Stray {
+                        text: line.trim().to_string(),
+                        within: within.to_string(),
+                        line: n + 1,
+                    });
+                }
+                out.push_str(line);
+                continue;
+            };
+            let Some(&(key, fragment)) = fragments.iter().find(|(k, _)| *k == name) else {
+                return Err(ComposeError::Unknown {
+                    name: name.to_string(),
+                    within: within.to_string(),
+                    line: n + 1,
+                });
+            };
+            if used.contains(&key) {
+                return Err(ComposeError::Repeated {
+                    name: key.to_string(),
+                    within: within.to_string(),
+                    line: n + 1,
+                });
+            }
+            used.push(key);
+            let mut body = fragment;
+            while body.starts_with("--")
+                && include_marker(body.lines().next().unwrap_or("")).is_none()
+            {
+                body = body.split_once('\n').map_or("", |(_, rest)| rest);
+            }
+            expand(body, &format!("fragment {key:?}"), fragments, used, out)?;
+            if line.ends_with('\n') && !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        Ok(())
+    }
+    let mut out = String::with_capacity(text.len() + 4096);
+    expand(text, "the insight", fragments, &mut Vec::new(), &mut out)?;
+    Ok(out)
 }
 
 /// The insight called `name`.
@@ -243,6 +402,10 @@ pub fn bind(sql: &str, params: &Params, style: Placeholders) -> Result<Bound, Un
             "scan_from" => scan_from.to_string(),
             "year_from" => scan_from.year().to_string(),
             "year_to" => params.to.year().to_string(),
+            "trading_day_share" => QUALITY.trading_day_share.to_string(),
+            "stale_bars" => QUALITY.stale_bars.to_string(),
+            "max_move" => QUALITY.max_move.to_string(),
+            "quality_rows" => QUALITY.rows_per_kind.to_string(),
             _ => return None,
         })
     };
@@ -355,11 +518,11 @@ mod tests {
     #[test]
     fn every_bundled_insight_has_a_header_and_binds() {
         let all = all();
-        assert_eq!(all.len(), 8);
+        assert_eq!(all.len(), 10);
         let mut names: Vec<_> = all.iter().map(|i| i.name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 8, "names are unique");
+        assert_eq!(names.len(), 10, "names are unique");
         for i in &all {
             assert!(!i.columns.is_empty() && !i.title.is_empty(), "{}", i.name);
             let b = bind(i.sql, &params(&["HSI", "N225"]), Placeholders::Dollar).unwrap();
@@ -368,6 +531,76 @@ mod tests {
             assert_eq!(n, b.values.len(), "{}", i.name);
             assert!(b.sql.contains(&format!("${n}")));
             assert!(!i.sql.trim_end().ends_with(';'), "{}", i.name);
+            assert!(!i.sql.contains("@include"), "{} keeps a marker", i.name);
+            assert!(i.sql.starts_with(&format!("-- name: {}\n", i.name)));
+        }
+    }
+
+    #[test]
+    fn every_fragment_is_included_and_base_is_the_same_everywhere() {
+        let (_, base) = FRAGMENTS[0];
+        let base = base.split_once("\n    --").unwrap().1;
+        for (name, _) in FRAGMENTS {
+            let marker = format!("-- @include: {name}");
+            let users = SOURCES
+                .iter()
+                .chain(FRAGMENTS.iter().map(|(_, f)| f))
+                .filter(|src| src.lines().any(|l| l.trim() == marker))
+                .count();
+            assert!(users > 0, "fragment {name} is included nowhere");
+        }
+        for i in all() {
+            assert!(i.sql.contains(base), "{} has the shared base", i.name);
+        }
+    }
+
+    #[test]
+    fn composing_replaces_marker_lines_and_refuses_what_would_reach_the_engine() {
+        let frags = [
+            ("a", "-- fragment header, left out\n  x AS (1),\n"),
+            ("b", "    -- @include: a\n  y AS (2),\n"),
+            ("loop", "-- @include: loop\n"),
+        ];
+        assert_eq!(
+            compose(
+                "-- name: t\nWITH\n  -- @include: b\nz AS (3)\nSELECT 1",
+                &frags
+            ),
+            Ok("-- name: t\nWITH\n  x AS (1),\n  y AS (2),\nz AS (3)\nSELECT 1".into())
+        );
+        assert_eq!(
+            compose("SELECT 1\n-- @include: nope\n", &frags),
+            Err(ComposeError::Unknown {
+                name: "nope".into(),
+                within: "the insight".into(),
+                line: 2
+            })
+        );
+        assert_eq!(
+            compose("-- @include: b\n-- @include: a\n", &frags),
+            Err(ComposeError::Repeated {
+                name: "a".into(),
+                within: "the insight".into(),
+                line: 2
+            })
+        );
+        assert!(matches!(
+            compose("-- @include: loop\n", &frags),
+            Err(ComposeError::Repeated { within, line: 1, .. }) if within == "fragment \"loop\""
+        ));
+        for stray in [
+            "WITH base AS ( -- @include: base\n",
+            "-- @include:base\n",
+            "-- @include: Base\n",
+            "/* @include: a */\n",
+        ] {
+            assert!(
+                matches!(
+                    compose(stray, &frags),
+                    Err(ComposeError::Stray { line: 1, .. })
+                ),
+                "{stray:?}"
+            );
         }
     }
 

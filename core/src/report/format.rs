@@ -105,15 +105,18 @@ pub(crate) fn kind(column: &str) -> Kind {
     match column {
         "ret" | "day_change_pct" => Kind::Return,
         c if c.starts_with("ret_") => Kind::Return,
-        "daily_vol" | "annual_vol" | "max_drawdown" => Kind::Percent,
+        "daily_vol" | "annual_vol" | "max_drawdown" | "completeness" => Kind::Percent,
+        "log_return" => Kind::Return,
         "price" | "close" | "prev_close" | "ma50" | "ma200" => Kind::Price,
         c if c.ends_with("_price") => Kind::Price,
         "day_change" => Kind::PriceChange,
-        "volume" | "mean_volume" | "stddev_volume" | "rank" => Kind::Whole,
+        "volume" | "mean_volume" | "stddev_volume" | "rank" | "kind_total" | "bars" => Kind::Whole,
+        "expected_days" | "missing_days" | "stale_runs" | "restated_days" => Kind::Whole,
+        "implausible_moves" => Kind::Whole,
         c if c.starts_with("n_") => Kind::Whole,
         "z" | "correlation" => Kind::Stat,
         "signal" => Kind::Signal,
-        "side" => Kind::Side,
+        "side" | "kind" | "status" => Kind::Side,
         _ => Kind::Plain,
     }
 }

@@ -8,7 +8,7 @@
 //! or there are no rows; a failed insight shows its error in a red box.
 
 use super::format::{self, escape, Kind};
-use super::palette::{DRAWDOWN, GAIN, LOSS, VOLATILITY};
+use super::palette::{COMPLETENESS, DRAWDOWN, GAIN, LOSS, VOLATILITY};
 use super::svg::{self, Bar, BarChart, Day, Legend, Swatch};
 use super::{number, text, InsightResult, Report};
 use chrono::NaiveDate;
@@ -21,6 +21,17 @@ pub(crate) const TABLE_ROWS: usize = 40;
 
 /// Most moving-average charts, one per symbol: more small charts than this are not read.
 pub(crate) const MA_CHARTS: usize = 12;
+
+/// Most symbols the completeness card and chart name, the least complete first.
+pub(crate) const COMPLETENESS_SHOWN: usize = 20;
+
+/// The kinds of `quality_issues`, in the order the report explains them, with their names.
+const QUALITY_KINDS: [(&str, &str); 4] = [
+    ("missing_day", "missing trading days"),
+    ("stale_run", "stale runs"),
+    ("restatement", "restated days"),
+    ("implausible_move", "implausible moves"),
+];
 
 /// The report as an HTML5 page.
 pub fn to_html(report: &Report) -> String {
@@ -275,6 +286,9 @@ fn summary(out: &mut String, report: &Report, window: &str) {
         );
     }
     out.push_str("</div>\n");
+    if let Some(r) = ran(report, "data_quality") {
+        completeness_card(out, r);
+    }
 
     out.push_str("<nav class=\"contents\" aria-label=\"Contents\">\n");
     for r in &report.insights {
@@ -291,6 +305,64 @@ fn summary(out: &mut String, report: &Report, window: &str) {
         );
     }
     out.push_str("</nav>\n</section>\n");
+}
+
+/// Each symbol's completeness (bars present of the trading days expected), least complete
+/// first, then by symbol.
+fn completeness(r: &InsightResult) -> Vec<(String, f64)> {
+    let mut all = by_symbol(r, "completeness");
+    all.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    all
+}
+
+/// The summary's data-quality card: the completeness of every symbol (the least complete
+/// [`COMPLETENESS_SHOWN`] when there are more), and the issues found.
+fn completeness_card(out: &mut String, r: &InsightResult) {
+    let all = completeness(r);
+    if all.is_empty() {
+        return;
+    }
+    let total = |column: &str| -> f64 {
+        r.column(column)
+            .map(|c| r.rows.iter().filter_map(|row| number(row.get(c))).sum())
+            .unwrap_or(0.0)
+    };
+    let issues: Vec<String> = [
+        ("missing_days", "missing days"),
+        ("stale_runs", "stale runs"),
+        ("restated_days", "restated days"),
+        ("implausible_moves", "implausible moves"),
+    ]
+    .iter()
+    .map(|(c, what)| format!("{} {what}", format::whole(total(c))))
+    .collect();
+    let _ = write!(
+        out,
+        "<div class=\"card quality\"><div class=\"k\">Data completeness</div><ul class=\"completeness\">"
+    );
+    for (symbol, v) in all.iter().take(COMPLETENESS_SHOWN) {
+        let class = if *v < 1.0 { " class=\"neg\"" } else { "" };
+        let _ = write!(
+            out,
+            "<li><span class=\"sym\">{}</span> <span{class}>{}</span></li>",
+            escape(symbol),
+            escape(&format::percent(*v))
+        );
+    }
+    out.push_str("</ul>");
+    let more = if all.len() > COMPLETENESS_SHOWN {
+        format!(
+            "the {COMPLETENESS_SHOWN} least complete of {} symbols; ",
+            all.len()
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"s\">{more}bars present of trading days expected · {}</div></div>",
+        escape(&issues.join(", "))
+    );
 }
 
 fn rows_text(n: usize) -> String {
@@ -357,6 +429,11 @@ fn charts(out: &mut String, r: &InsightResult) {
         "top_movers" => top_movers_chart(r),
         "volatility" => volatility_chart(r),
         "max_drawdown" => drawdown_chart(r),
+        "data_quality" => completeness_chart(r),
+        "quality_issues" => {
+            quality_totals(out, r);
+            None
+        }
         "moving_averages" => {
             moving_average_charts(out, r);
             None
@@ -444,6 +521,67 @@ fn drawdown_chart(r: &InsightResult) -> Option<String> {
     })
 }
 
+fn completeness_chart(r: &InsightResult) -> Option<String> {
+    let shown: Vec<(String, f64)> = completeness(r)
+        .into_iter()
+        .take(COMPLETENESS_SHOWN)
+        .collect();
+    svg::bar_chart(&BarChart {
+        insight: &r.name,
+        title: "Bars present of the trading days expected, least complete first",
+        bars: shown
+            .into_iter()
+            .map(|(label, value)| Bar {
+                text: format::percent(value),
+                label,
+                value,
+                class: "completeness",
+                colour: COMPLETENESS,
+            })
+            .collect(),
+        legend: vec![],
+    })
+}
+
+/// How many issues of each kind were found, and how many the listing shows.
+fn quality_totals(out: &mut String, r: &InsightResult) {
+    let (Some(kind), Some(total), Some(rank)) =
+        (r.column("kind"), r.column("kind_total"), r.column("rank"))
+    else {
+        return;
+    };
+    let mut parts = vec![];
+    for (name, what) in QUALITY_KINDS {
+        let rows: Vec<&Vec<serde_json::Value>> = r
+            .rows
+            .iter()
+            .filter(|row| text(row.get(kind)).as_deref() == Some(name))
+            .collect();
+        let found = rows
+            .iter()
+            .filter_map(|row| number(row.get(total)))
+            .fold(0.0, f64::max);
+        let listed = rows
+            .iter()
+            .filter_map(|row| number(row.get(rank)))
+            .fold(0.0, f64::max);
+        parts.push(if listed < found {
+            format!(
+                "{} {what} (the first {} listed)",
+                format::whole(found),
+                format::whole(listed)
+            )
+        } else {
+            format!("{} {what}", format::whole(found))
+        });
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"quality-totals\">Found: {}.</p>",
+        escape(&parts.join(" · "))
+    );
+}
+
 /// One small chart per symbol, in the order the symbols first appear, at most [`MA_CHARTS`].
 fn moving_average_charts(out: &mut String, r: &InsightResult) {
     let (Some(sym), Some(date)) = (r.column("symbol"), r.column("trade_date")) else {
@@ -508,7 +646,9 @@ fn moving_average_charts(out: &mut String, r: &InsightResult) {
 /// The rows a table shows, in result order, and what they are when not all of them.
 fn shown_rows(r: &InsightResult) -> (Vec<usize>, Option<String>) {
     let n = r.rows.len();
-    if n <= TABLE_ROWS {
+    // The issue listing is bounded by its SQL (a few dozen rows of each kind) and is read
+    // whole: its kinds would otherwise hide each other.
+    if n <= TABLE_ROWS || r.name == "quality_issues" {
         return ((0..n).collect(), None);
     }
     let strongest = |column: &str| -> Option<Vec<usize>> {
@@ -632,7 +772,7 @@ fn cell(out: &mut String, column: &str, kind: Kind, value: Option<&serde_json::V
         },
         Kind::Signal | Kind::Side => {
             let tone = match raw.as_str() {
-                "golden_cross" | "gainer" => "gain",
+                "golden_cross" | "gainer" | "kept" => "gain",
                 "death_cross" | "loser" => "loss",
                 _ => "neutral",
             };
@@ -723,6 +863,10 @@ td.null{color:#cbd5e1}
 .badge.gain{background:#dcfce7;color:#166534}
 .badge.loss{background:#fee2e2;color:#991b1b}
 .badge.neutral{background:#f1f5f9;color:var(--text)}
+.card.quality{grid-column:1/-1}
+.completeness{display:flex;flex-wrap:wrap;gap:2px 18px;margin:4px 0 2px;padding:0;list-style:none;font-size:14px;font-variant-numeric:tabular-nums}
+.completeness .sym{font-weight:600}
+.quality-totals{margin:0 0 10px;color:var(--text)}
 .note,.empty{margin:8px 0 0;font-size:12.5px;color:var(--muted)}
 .failed-box{border:1px solid #fecaca;border-left:5px solid #b91c1c;border-radius:8px;background:#fef2f2;padding:12px 16px;color:#7f1d1d}
 .failed-title{margin:0;font-weight:700}

@@ -16,6 +16,8 @@ pub const MA200: &str = "#9333ea";
 pub const VOLATILITY: &str = "#0891b2";
 /// Drawdown bars.
 pub const DRAWDOWN: &str = "#be123c";
+/// Completeness bars (data quality).
+pub const COMPLETENESS: &str = "#4d7c0f";
 
 /// Text.
 pub(crate) const INK: &str = "#0f172a";
@@ -38,7 +40,16 @@ mod tests {
 
     #[test]
     fn data_colours_are_distinct_and_parse() {
-        let all = [GAIN, LOSS, PRICE, MA50, MA200, VOLATILITY, DRAWDOWN];
+        let all = [
+            GAIN,
+            LOSS,
+            PRICE,
+            MA50,
+            MA200,
+            VOLATILITY,
+            DRAWDOWN,
+            COMPLETENESS,
+        ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!(a.len(), 7);
             for b in &all[i + 1..] {

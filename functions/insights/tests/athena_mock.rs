@@ -493,6 +493,8 @@ fn config() -> InsightsConfig {
         days: 365,
         symbols: vec![],
         insight_deadline: None,
+        reports_topic: None,
+        link_days: 7,
     }
 }
 
@@ -522,6 +524,7 @@ async fn one_failing_insight_is_reported_next_to_the_others() {
         &event(),
         &athena(client, Backoff::NONE),
         &s3,
+        None,
         &config(),
         later(),
         run_time(),
@@ -532,12 +535,13 @@ async fn one_failing_insight_is_reported_next_to_the_others() {
         p.output,
         Output {
             report: format!("s3://{FOLDER}/report.html"),
-            succeeded: 7,
+            succeeded: insights::all().len() - 1,
             failed: 1,
+            message_id: None,
         }
     );
-    assert_eq!(start.num_calls(), 8);
-    assert_eq!(put.num_calls(), 10);
+    assert_eq!(start.num_calls(), insights::all().len());
+    assert_eq!(put.num_calls(), insights::all().len() + 2);
     let objects = objects.lock().unwrap();
     let mut keys: Vec<&str> = objects
         .keys()
@@ -600,19 +604,21 @@ async fn all_insights_failing_fails_the_invocation_after_writing_the_report() {
         &event(),
         &athena(client, Backoff::NONE),
         &s3,
+        None,
         &config(),
         later(),
         run_time(),
     )
     .await
     .unwrap_err();
+    let n = insights::all().len();
     assert!(
-        matches!(e, InsightsError::AllFailed { total: 8, .. }),
+        matches!(e, InsightsError::AllFailed { total, .. } if total == n),
         "{e:?}"
     );
     assert_eq!(
         e.to_string(),
-        format!("all 8 insights failed (report at s3://{FOLDER}/report.html); first: latest_close: query latest_close FAILED: COLUMN_NOT_FOUND: line 9:5: Column 'adj_close' cannot be resolved")
+        format!("all {n} insights failed (report at s3://{FOLDER}/report.html); first: latest_close: query latest_close FAILED: COLUMN_NOT_FOUND: line 9:5: Column 'adj_close' cannot be resolved")
     );
     let objects = objects.lock().unwrap();
     let report: Report =
@@ -628,6 +634,7 @@ async fn no_time_left_runs_nothing() {
         &event(),
         &athena(client, Backoff::NONE),
         &s3,
+        None,
         &config(),
         Instant::now(),
         run_time(),
@@ -653,6 +660,7 @@ async fn a_bad_override_is_refused_before_any_query() {
         &e,
         &athena(client, Backoff::NONE),
         &s3,
+        None,
         &config(),
         later(),
         run_time(),

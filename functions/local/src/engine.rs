@@ -187,6 +187,16 @@ fn cell(a: &ArrayRef, i: usize) -> Result<Value, EngineError> {
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
                 .unwrap_or_default(),
         ),
+        // A timestamp the SQL made (`CAST(NULL AS TIMESTAMP)` in a UNION widens the lake's
+        // milliseconds to nanoseconds): shown in milliseconds like the lake's own.
+        DataType::Timestamp(_, zone) => {
+            let ms = datafusion::arrow::compute::cast(
+                &a.slice(i, 1),
+                &DataType::Timestamp(TimeUnit::Millisecond, zone.clone()),
+            )
+            .map_err(|e| EngineError::Query(e.to_string()))?;
+            return cell(&ms, 0);
+        }
         DataType::Dictionary(_, _) => {
             let s = arrow_cast_string(a, i)?;
             Value::from(s)

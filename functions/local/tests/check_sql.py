@@ -4,6 +4,12 @@
 Usage:
     check_sql.py LAKE_DIR SQL_FILE PARAMS
     check_sql.py --bound LAKE_DIR < jobs.json     (SQL already bound by the Rust binder)
+    check_sql.py --compose SQL_FILE               (print the composed text, nothing run)
+
+SQL_FILE is composed as core/src/insights/mod.rs composes it: a line `-- @include: NAME` is
+replaced by `fragments/NAME.sql` next to SQL_FILE, less that fragment's header (its leading
+`--` lines up to a marker line) and with its own markers composed; a fragment twice, an
+unknown name or `@include` in any other line is an error.
 
 PARAMS is JSON text, `@path` to a JSON file, or `-` for standard input:
     {"year_from": "2019", "year_to": "2021", "scan_from": "2019-11-18",
@@ -19,13 +25,14 @@ limit), which is checked too.
 `bars` is a DuckDB view over `LAKE_DIR/*/*.parquet` with the Hive partition column `year`
 kept as a string. Output (one JSON document on stdout):
     {"name": ..., "columns": [...], "rows": [[...], ...]}
-Dates and timestamps are ISO strings; NaN and infinities become null. Exit status 2 on a
+Dates are ISO strings, timestamps ISO with milliseconds (`2025-11-26T00:00:00.000`); NaN and infinities become null. Exit status 2 on a
 usage or SQL-file error, 1 when the query fails.
 """
 import datetime
 import decimal
 import json
 import math
+import os
 import re
 import sys
 
@@ -58,6 +65,48 @@ def parse_header(sql):
         raise SqlError("header lacks " + ", ".join(missing))
     header["columns"] = [c.strip() for c in header["columns"].split(",")]
     return header
+
+
+_INCLUDE = re.compile(r"-- @include: ([a-z0-9_]+)")
+
+
+def compose(text, fragments_dir, within="the insight", used=None):
+    """The text with each `-- @include: NAME` line replaced by the fragment NAME (see the
+    usage): what the Rust `compose` returns, byte for byte."""
+    used = set() if used is None else used
+    out = []
+    for n, line in enumerate(re.split(r"(?<=\n)", text), start=1):
+        if not line:
+            continue
+        m = _INCLUDE.fullmatch(line.strip())
+        if not m:
+            if "@include" in line:
+                raise SqlError(f"line {n} of {within}: `@include` outside a "
+                               f"`-- @include: NAME` line: {line.strip()!r}")
+            out.append(line)
+            continue
+        name = m.group(1)
+        path = os.path.join(fragments_dir, name + ".sql")
+        if not os.path.isfile(path):
+            raise SqlError(f"line {n} of {within}: no fragment named {name!r} ({path})")
+        if name in used:
+            raise SqlError(f"line {n} of {within}: fragment {name!r} is already included")
+        used.add(name)
+        with open(path, encoding="utf-8") as f:
+            body = f.read()
+        while body.startswith("--") and not _INCLUDE.fullmatch(body.split("\n", 1)[0].strip()):
+            body = body.split("\n", 1)[1] if "\n" in body else ""
+        out.append(compose(body, fragments_dir, f"fragment {name!r}", used))
+        if line.endswith("\n") and not out[-1].endswith("\n"):
+            out.append("\n")
+    return "".join(out)
+
+
+def read_insight(sql_file):
+    """The insight file composed with its fragments (`fragments/` beside it)."""
+    with open(sql_file, encoding="utf-8") as f:
+        text = f.read()
+    return compose(text, os.path.join(os.path.dirname(os.path.abspath(sql_file)), "fragments"))
 
 
 def tokens(sql):
@@ -166,7 +215,10 @@ def bars_view_sql(lake):
 def jsonable(v):
     if isinstance(v, float):
         return v if math.isfinite(v) else None
-    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
+    if isinstance(v, datetime.datetime):
+        # Milliseconds, as the local engine and the lake's timestamp(3) columns have them.
+        return v.strftime("%Y-%m-%dT%H:%M:%S.") + "%03d" % (v.microsecond // 1000)
+    if isinstance(v, (datetime.date, datetime.time)):
         return v.isoformat()
     if isinstance(v, decimal.Decimal):
         return float(v)
@@ -234,13 +286,19 @@ def run_bound(lake):
 def main(argv):
     if len(argv) == 3 and argv[1] == "--bound":
         return run_bound(argv[2])
+    if len(argv) == 3 and argv[1] == "--compose":
+        try:
+            sys.stdout.write(read_insight(argv[2]))
+        except (SqlError, OSError) as e:
+            print(f"check_sql: {argv[2]}: {e}", file=sys.stderr)
+            return 2
+        return 0
     if len(argv) != 4:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     _, lake, sql_file, params_arg = argv
     try:
-        with open(sql_file, encoding="utf-8") as f:
-            sql_text = f.read()
+        sql_text = read_insight(sql_file)
         header, bound, values = prepare(sql_text, load_params(params_arg))
     except (SqlError, OSError, ValueError) as e:
         print(f"check_sql: {sql_file}: {e}", file=sys.stderr)

@@ -141,6 +141,30 @@ fn price(b: &Bar) -> f64 {
     b.adj_close.unwrap_or(b.close)
 }
 
+/// `check_sql.py` composes an insight file with its fragments as the library does, so its
+/// file mode runs the very text Athena receives.
+#[test]
+#[ignore = "needs the Python tools (.ci/test)"]
+fn check_sql_composes_the_insight_files_as_the_library_does() {
+    let python = std::env::var("STOCKSTREAM_PYTHON").expect("STOCKSTREAM_PYTHON (set by .ci/test)");
+    for i in insights::all() {
+        let file = repo().join(format!("core/src/insights/sql/{}.sql", i.name));
+        let out = Command::new(&python)
+            .arg(repo().join("functions/local/tests/check_sql.py"))
+            .arg("--compose")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            i.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), i.sql, "{}", i.name);
+    }
+}
+
 #[test]
 #[ignore = "needs the Python tools and Trino (.ci/test)"]
 fn real_data_datafusion_equals_duckdb_and_trino_and_independent_figures() {
@@ -245,9 +269,13 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
     let full = &reports[0];
     for name in insights::all().iter().map(|i| i.name) {
         let r = full.insights.iter().find(|r| r.name == name).unwrap();
-        assert!(
-            !r.rows.is_empty(),
-            "{name} is empty on 8 symbols over a year"
+        // Clean generated data (its replayed records are identical, not restatements) has
+        // nothing for the quality listing.
+        assert_eq!(
+            r.rows.is_empty(),
+            name == "quality_issues",
+            "{name} on 8 symbols over a year: {:?}",
+            r.rows.first()
         );
     }
     assert_eq!(column(full, "correlation", "symbol_a").len(), 8 * 7 / 2);
@@ -298,4 +326,224 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
     assert_eq!(row[2], json!(both.len()), "common trading days");
     let got = row[3].as_f64().unwrap();
     assert!(close(got, expected), "correlation {got} vs {expected}");
+}
+
+/// The rows of `insight` in `report` as maps of column name to cell.
+fn rows_of(
+    report: &stockstream_core::report::Report,
+    insight: &str,
+) -> Vec<BTreeMap<String, Value>> {
+    let r = report.insights.iter().find(|r| r.name == insight).unwrap();
+    r.rows
+        .iter()
+        .map(|row| r.columns.iter().cloned().zip(row.iter().cloned()).collect())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the Python tools and Trino (.ci/test)"]
+fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
+    // Six symbols over 300 trading days from 2019-01-01, every symbol every day; then, by
+    // symbol: S00002 misses three days, S00003 holds one close for six days (a stale run of
+    // seven bars with the day before), S00004 has one day priced 50% too high (a jump up and
+    // back), and S00005 has one day restated later from another file with a different close.
+    // The first 40 records are also replayed unchanged, which is not a restatement.
+    let bars = generated_bars(6, 300);
+    let day_of = |k: usize| bars[k * 6].1.date;
+    let (from, to) = (day_of(20), day_of(280));
+    let gaps = [day_of(100), day_of(101), day_of(150)];
+    let mut records: Vec<(String, u64, Bar)> = vec![];
+    let stale_close = bars
+        .iter()
+        .find(|(_, b)| b.symbol == "S00003" && b.date == day_of(199))
+        .unwrap()
+        .1
+        .close;
+    for (line, bar) in &bars {
+        let mut bar = bar.clone();
+        let k = bars.iter().position(|(_, b)| b.date == bar.date).unwrap() / 6;
+        if bar.symbol == "S00002" && gaps.contains(&bar.date) {
+            continue;
+        }
+        if bar.symbol == "S00003" && (200..206).contains(&k) {
+            bar.open = stale_close;
+            bar.high = stale_close;
+            bar.low = stale_close;
+            bar.close = stale_close;
+            bar.adj_close = Some(stale_close);
+        }
+        if bar.symbol == "S00004" && k == 120 {
+            bar.open *= 1.5;
+            bar.high *= 1.5;
+            bar.low *= 1.5;
+            bar.close *= 1.5;
+            bar.adj_close = bar.adj_close.map(|p| p * 1.5);
+        }
+        records.push(("generated.csv".into(), *line, bar));
+    }
+    let replayed: Vec<_> = records[..40].to_vec();
+    records.extend(replayed);
+    let (orig_line, original) = bars
+        .iter()
+        .find(|(_, b)| b.symbol == "S00005" && b.date == day_of(130))
+        .cloned()
+        .unwrap();
+    let mut restated = original.clone();
+    restated.close = original.close * 1.01;
+    restated.high = original.high.max(restated.close);
+    restated.adj_close = Some(restated.close);
+    records.push(("restated.csv".into(), 7, restated.clone()));
+    let restated_offset = common::offset_of(records.len() - 1);
+    let original_offset = common::offset_of(
+        records
+            .iter()
+            .position(|(_, _, b)| b.symbol == "S00005" && b.date == day_of(130))
+            .unwrap(),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    common::write_records(dir.path(), &records);
+    let cases = [
+        Params::new(from, to, vec![], None).unwrap(),
+        // One symbol: its trading calendar is still the whole lake's.
+        Params::new(from, to, vec!["S00002".into()], None).unwrap(),
+    ];
+    let (reports, compared) = cross_check(dir.path(), &cases);
+    assert!(compared > 100, "compared {compared} rows");
+
+    // Independent figures from the records sent: the kept bar of each symbol and day (the
+    // last sent), daily log returns over the kept bars.
+    let mut kept: BTreeMap<(String, NaiveDate), Bar> = BTreeMap::new();
+    for (_, _, b) in &records {
+        kept.insert((b.symbol.clone(), b.date), b.clone());
+    }
+    let mut moves = vec![];
+    let mut prev: Option<&Bar> = None;
+    for ((_, date), b) in &kept {
+        if let Some(p) = prev.filter(|p| p.symbol == b.symbol) {
+            let r = (price(b) / price(p)).ln();
+            if *date >= from && *date <= to && r.abs() > insights::QUALITY.max_move {
+                moves.push((b.symbol.clone(), *date, r));
+            }
+        }
+        prev = Some(b);
+    }
+    assert_eq!(
+        moves
+            .iter()
+            .map(|m| (m.0.as_str(), m.1))
+            .collect::<Vec<_>>(),
+        [("S00004", day_of(120)), ("S00004", day_of(121))],
+        "the jump up and back, nothing else"
+    );
+
+    let issues = rows_of(&reports[0], "quality_issues");
+    let of_kind = |kind: &str| -> Vec<&BTreeMap<String, Value>> {
+        issues.iter().filter(|r| r["kind"] == json!(kind)).collect()
+    };
+    let missing = of_kind("missing_day");
+    let got: Vec<(Value, Value)> = missing
+        .iter()
+        .map(|r| (r["symbol"].clone(), r["trade_date"].clone()))
+        .collect();
+    let want: Vec<(Value, Value)> = gaps
+        .iter()
+        .rev()
+        .map(|d| (json!("S00002"), json!(d.to_string())))
+        .collect();
+    assert_eq!(got, want, "the gaps, latest first");
+    assert!(missing
+        .iter()
+        .all(|r| r["kind_total"] == json!(3) && r["n_bars"] == json!(5)));
+
+    let stale = of_kind("stale_run");
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0]["symbol"], json!("S00003"));
+    assert_eq!(stale[0]["trade_date"], json!(day_of(199).to_string()));
+    assert_eq!(stale[0]["end_date"], json!(day_of(205).to_string()));
+    assert_eq!(stale[0]["n_bars"], json!(7));
+    assert!(close(stale[0]["close"].as_f64().unwrap(), stale_close));
+
+    let jumps = of_kind("implausible_move");
+    assert_eq!(jumps.len(), 2, "{jumps:?}");
+    for row in &jumps {
+        let m = moves
+            .iter()
+            .find(|m| json!(m.1.to_string()) == row["trade_date"])
+            .unwrap();
+        assert_eq!(row["symbol"], json!(m.0));
+        assert!(close(row["log_return"].as_f64().unwrap(), m.2));
+        assert_eq!(row["kind_total"], json!(2));
+    }
+
+    let versions = of_kind("restatement");
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    let expect = [
+        (
+            1,
+            "kept",
+            "restated.csv",
+            7,
+            restated_offset,
+            restated.close,
+        ),
+        (
+            2,
+            "superseded",
+            "generated.csv",
+            orig_line,
+            original_offset,
+            original.close,
+        ),
+    ];
+    for (row, (version, status, source, line, offset, close_value)) in versions.iter().zip(expect) {
+        assert_eq!(row["symbol"], json!("S00005"));
+        assert_eq!(row["trade_date"], json!(day_of(130).to_string()));
+        assert_eq!(row["version"], json!(version));
+        assert_eq!(row["status"], json!(status));
+        assert_eq!(row["source"], json!(source));
+        assert_eq!(row["line"], json!(line));
+        assert_eq!(row["kafka_offset"], json!(offset));
+        assert!(close(row["close"].as_f64().unwrap(), close_value));
+        let arrived = chrono::DateTime::from_timestamp_millis(1_764_115_200_000 + offset)
+            .unwrap()
+            .naive_utc()
+            .format("%Y-%m-%dT%H:%M:%S%.3f")
+            .to_string();
+        assert_eq!(row["arrived_at"], json!(arrived));
+        assert_eq!(row["kind_total"], json!(1));
+    }
+
+    // The per-symbol summary: completeness from the gaps, one count per injected issue.
+    let days = bars
+        .iter()
+        .filter(|(_, b)| b.symbol == "S00001" && b.date >= from && b.date <= to)
+        .count() as i64;
+    let summary = rows_of(&reports[0], "data_quality");
+    assert_eq!(summary.len(), 6);
+    for row in &summary {
+        let symbol = row["symbol"].as_str().unwrap();
+        let n = |c: &str| row[c].as_i64().unwrap();
+        let gaps_here = if symbol == "S00002" { 3 } else { 0 };
+        assert_eq!(n("expected_days"), days, "{symbol}");
+        assert_eq!(n("bars"), days - gaps_here, "{symbol}");
+        assert_eq!(n("missing_days"), gaps_here, "{symbol}");
+        let completeness = row["completeness"].as_f64().unwrap();
+        assert!(close(completeness, (days - gaps_here) as f64 / days as f64));
+        assert_eq!(n("stale_runs"), i64::from(symbol == "S00003"), "{symbol}");
+        assert_eq!(
+            n("restated_days"),
+            i64::from(symbol == "S00005"),
+            "{symbol}"
+        );
+        assert_eq!(
+            n("implausible_moves"),
+            if symbol == "S00004" { 2 } else { 0 },
+            "{symbol}"
+        );
+    }
+    let one = rows_of(&reports[1], "data_quality");
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["missing_days"], json!(3), "the lake's calendar");
+    assert_eq!(rows_of(&reports[1], "quality_issues").len(), 3);
 }

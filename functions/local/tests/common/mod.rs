@@ -62,21 +62,39 @@ pub fn generated_bars(symbols: usize, days: usize) -> Vec<(u64, Bar)> {
 /// of 1,000, then sends the first `replayed` bars again under new offsets (a CSV dropped
 /// twice), which the insights must count once.
 pub fn write_lake(bucket: &Path, bars: &[(u64, Bar)], replayed: usize) {
+    let all: Vec<(String, u64, Bar)> = bars
+        .iter()
+        .chain(bars.iter().take(replayed))
+        .map(|(line, bar)| ("test.csv".to_string(), *line, bar.clone()))
+        .collect();
+    write_records(bucket, &all);
+}
+
+/// The Kafka offset (and timestamp − 1,764,115,200,000 ms) [`write_records`] gives the
+/// `k`-th record it sends.
+pub fn offset_of(k: usize) -> i64 {
+    k as i64
+}
+
+/// Writes `records` (source file, line, bar) into `bucket/lake/bars` through the sink, in this
+/// order, as one Kafka partition (offset and Kafka timestamp increase by one per record) in
+/// batches of 1,000.
+pub fn write_records(bucket: &Path, records: &[(String, u64, Bar)]) {
     let mut value = vec![];
-    let all = bars.iter().chain(bars.iter().take(replayed));
-    let records: Vec<KafkaRecord> = all
+    let records: Vec<KafkaRecord> = records
+        .iter()
         .enumerate()
-        .map(|(i, (line, bar))| {
+        .map(|(i, (source, line, bar))| {
             encode_value(bar, &mut value);
             KafkaRecord::new(
                 "stock-bars",
                 0,
-                i as i64,
-                1_764_115_200_000 + i as i64,
+                offset_of(i),
+                1_764_115_200_000 + offset_of(i),
                 Some(bar.symbol.as_bytes()),
                 Some(&value),
                 vec![
-                    ("source".into(), b"test.csv".to_vec()),
+                    ("source".into(), source.as_bytes().to_vec()),
                     ("line".into(), line.to_string().into_bytes()),
                 ],
             )

@@ -46,6 +46,8 @@ pub struct Summary {
     pub inputs: Vec<InputInfo>,
     /// Reader counts over all files.
     pub read: ReadStats,
+    /// Rejected rows per input file, by reason code (files without rejects are left out).
+    pub rejects_by_file: BTreeMap<String, BTreeMap<String, u64>>,
     /// Rows acknowledged by Kafka in this run.
     pub delivered: u64,
     /// Rows a previous, interrupted run had already delivered.
@@ -70,6 +72,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds one file's reader counts: to the totals, and its rejects to the per-file table.
+    fn add_read(&mut self, source: &str, stats: &ReadStats) {
+        self.read.merge(stats);
+        if stats.rejected > 0 {
+            let per = self.rejects_by_file.entry(source.to_string()).or_default();
+            for (code, n) in &stats.rejects_by_code {
+                *per.entry(code.clone()).or_default() += n;
+            }
+        }
+    }
+
     /// Accepted rows not (yet) in Kafka.
     fn count_missing(&self) -> u64 {
         self.read
@@ -116,6 +129,12 @@ impl Summary {
                 join(&r.rejects_by_code),
                 self.rejects_file.display()
             );
+            if self.rejects_by_file.len() > 1 {
+                for (file, codes) in self.rejects_by_file.iter().take(20) {
+                    let n: u64 = codes.values().sum();
+                    println!("    {file}: {n} ({})", join(codes));
+                }
+            }
         }
         if verb == "produce" {
             println!(
@@ -411,7 +430,7 @@ pub fn validate(args: &ValidateArgs, stop: &AtomicBool) -> Result<Summary, RunEr
         }
         progress.finish();
         summary.files += 1;
-        summary.read.merge(reader.stats());
+        summary.add_read(&src.name, reader.stats());
         if summary.interrupted {
             break;
         }
@@ -728,7 +747,7 @@ impl Run<'_> {
                     src.name
                 );
                 self.summary.files += 1;
-                self.summary.read.merge(&s.snapshot.stats);
+                self.summary.add_read(&src.name, &s.snapshot.stats);
                 self.summary.already_in_topic += s.snapshot.stats.accepted;
                 return Ok(false);
             }
@@ -787,7 +806,7 @@ impl Run<'_> {
         });
         self.rejects = Some(rejects);
         self.summary.files += 1;
-        self.summary.read.merge(reader.stats());
+        self.summary.add_read(&src.name, reader.stats());
         let read = read?;
         self.summary.already_in_topic += read.skipped;
         sent?;

@@ -365,6 +365,54 @@ const BAD_ROWS_REJECTS: [(u64, &str); 16] = [
 ];
 
 #[test]
+fn the_summary_says_how_many_rows_of_each_file_were_rejected_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let second = dir.path().join("second_export.csv");
+    std::fs::copy(bad_rows(), &second).unwrap();
+    let clean = dir.path().join("clean.csv");
+    std::fs::write(
+        &clean,
+        "Index,Date,Open,High,Low,Close,Adj Close,Volume\nHSI,2020-01-02,10,12,9,11,11,100\n",
+    )
+    .unwrap();
+    let summary = dir.path().join("s.json");
+    let out = run(bin()
+        .args(["validate", "--progress", "off", "--rejects"])
+        .arg(dir.path().join("rejects.jsonl"))
+        .arg("--summary-json")
+        .arg(&summary)
+        .arg(bad_rows())
+        .arg(&clean)
+        .arg(&second));
+    assert!(out.status.success());
+    let s = summary_json(&summary);
+    let per_file = s["rejects_by_file"].as_object().unwrap();
+    assert_eq!(
+        per_file.keys().collect::<Vec<_>>(),
+        ["bad_rows.csv", "second_export.csv"],
+        "files without rejects are left out"
+    );
+    let mut want: BTreeMap<&str, u64> = BTreeMap::new();
+    for (_, code) in BAD_ROWS_REJECTS {
+        *want.entry(code).or_default() += 1;
+    }
+    for file in ["bad_rows.csv", "second_export.csv"] {
+        let got: BTreeMap<&str, u64> = per_file[file]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, want, "{file}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("    bad_rows.csv: 16 (") && stdout.contains("    second_export.csv: 16 ("),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn bad_input_is_rejected_with_reasons_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");

@@ -46,12 +46,15 @@ fn event() -> ScheduledEvent {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A name no other test of this run uses: the clock alone can repeat between threads.
 fn unique(name: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{name}_{nanos}")
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{name}_{nanos}_{n}")
 }
 
 /// A database and a crawler over an S3 path, as the SAM template declares them.

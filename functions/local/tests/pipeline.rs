@@ -315,12 +315,15 @@ fn services() -> Option<(String, String)> {
     }
 }
 
+/// A name no other test of this run uses: the clock alone can repeat between threads.
 fn unique(name: &str) -> String {
-    let n = std::time::SystemTime::now()
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{name}-{n}")
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{name}-{nanos}-{n}")
 }
 
 fn s3() -> aws_sdk_s3::Client {

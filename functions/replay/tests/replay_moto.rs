@@ -43,12 +43,15 @@ fn s3() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// A name no other test of this run uses: the clock alone can repeat between threads.
 fn unique(name: &str) -> String {
-    let n = std::time::SystemTime::now()
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{name}-{n}")
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{name}-{nanos}-{n}")
 }
 
 fn create_topic(topic: &str, partitions: u32) {

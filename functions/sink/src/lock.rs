@@ -27,7 +27,8 @@
 //! but no conditional delete and does not return the new ETag, hence this small trait.
 
 use crate::config::ConfigError;
-use crate::store::{Etag, StoreError};
+use crate::s3::{failed, S3};
+use crate::store::{Etag, Store, StoreError};
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
@@ -217,16 +218,16 @@ impl<O: LockObjects> Lock<'_, O> {
 /// A bucket's objects for [`Lock`].
 #[derive(Debug, Clone)]
 pub struct S3Objects {
-    client: aws_sdk_s3::Client,
-    bucket: String,
+    /// The sink's S3 store: reads and error mapping are its own; the conditional writes and
+    /// delete the lock needs go through its client.
+    store: S3,
 }
 
 impl S3Objects {
     /// Objects of `bucket` through `client`.
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         S3Objects {
-            client,
-            bucket: bucket.into(),
+            store: S3::new(client, bucket),
         }
     }
 }
@@ -240,47 +241,21 @@ fn lost<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
     matches!(status(e), Some(412 | 409 | 404))
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(
-    key: &str,
-    e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> StoreError {
-    StoreError::Remote {
-        key: key.to_string(),
-        detail: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
-    }
-}
-
 fn etag(tag: Option<&str>) -> Etag {
     Etag(tag.unwrap_or_default().to_string())
 }
 
 impl LockObjects for S3Objects {
     async fn read(&self, key: &str) -> Result<Option<(Vec<u8>, Etag)>, StoreError> {
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(failed(key, e)),
-        };
-        let tag = etag(out.e_tag());
-        let bytes = out.body.collect().await.map_err(|e| StoreError::Remote {
-            key: key.to_string(),
-            detail: format!("reading body: {e}"),
-        })?;
-        Ok(Some((bytes.into_bytes().to_vec(), tag)))
+        self.store.get(key).await
     }
 
     async fn create(&self, key: &str, bytes: &[u8]) -> Result<Option<Etag>, StoreError> {
         let put = self
-            .client
+            .store
+            .client()
             .put_object()
-            .bucket(&self.bucket)
+            .bucket(self.store.bucket())
             .key(key)
             .content_type("application/json")
             .if_none_match("*")
@@ -301,9 +276,10 @@ impl LockObjects for S3Objects {
         tag: &Etag,
     ) -> Result<Option<Etag>, StoreError> {
         let put = self
-            .client
+            .store
+            .client()
             .put_object()
-            .bucket(&self.bucket)
+            .bucket(self.store.bucket())
             .key(key)
             .content_type("application/json")
             .if_match(&tag.0)
@@ -319,9 +295,10 @@ impl LockObjects for S3Objects {
 
     async fn delete_if(&self, key: &str, tag: &Etag) -> Result<bool, StoreError> {
         let del = self
-            .client
+            .store
+            .client()
             .delete_object()
-            .bucket(&self.bucket)
+            .bucket(self.store.bucket())
             .key(key)
             .if_match(&tag.0)
             .send()

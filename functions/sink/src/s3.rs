@@ -23,6 +23,16 @@ impl S3 {
             bucket: bucket.into(),
         }
     }
+    /// The client, for requests the [`Store`] trait has no verb for (the compaction lock).
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The bucket.
+    pub(crate) fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
     /// The Lambdas' store: credentials and region from the environment, and up to five
     /// attempts for throttling and 5xx responses.
     pub async fn from_env(bucket: impl Into<String>) -> Self {
@@ -39,7 +49,7 @@ fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> Option<u16> {
 }
 
 /// The HTTP status of a raw response (a seam for the SDK's response type).
-trait HttpStatus {
+pub(crate) trait HttpStatus {
     fn status_code(&self) -> u16;
 }
 
@@ -49,7 +59,10 @@ impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
     }
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug + HttpStatus>(
+pub(crate) fn failed<
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + HttpStatus,
+>(
     key: &str,
     e: SdkError<E, R>,
 ) -> StoreError {

@@ -35,6 +35,29 @@ pub enum Bucket {
     },
 }
 
+/// The bytes of `s3://bucket/key`, with the key named in any error.
+pub async fn download(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "downloading s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+    Ok(out
+        .body
+        .collect()
+        .await
+        .with_context(|| format!("reading s3://{bucket}/{key}"))?
+        .into_bytes()
+        .to_vec())
+}
+
 /// Builds an S3 client from the environment's credentials and region, with `endpoint` (moto,
 /// MinIO) when given. Without a region configured, `us-east-1`.
 pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
@@ -240,24 +263,7 @@ async fn sync_down(
         if manifest.objects.get(key) == Some(tag) && path.exists() {
             continue;
         }
-        let out = client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "downloading s3://{bucket}/{key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
-            })?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .with_context(|| format!("reading s3://{bucket}/{key}"))?
-            .into_bytes();
+        let bytes = download(client, bucket, key).await?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }

@@ -178,25 +178,8 @@ pub async fn read_failures(spec: &str, endpoint: Option<&str>) -> Result<Vec<(St
     }
     let mut out = vec![];
     for key in keys {
-        let obj = client
-            .get_object()
-            .bucket(name)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "reading s3://{name}/{key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
-            })?;
-        let bytes = obj
-            .body
-            .collect()
-            .await
-            .with_context(|| format!("reading s3://{name}/{key}"))?
-            .into_bytes();
-        out.push((format!("s3://{name}/{key}"), bytes.to_vec()));
+        let bytes = crate::bucket::download(&client, name, &key).await?;
+        out.push((format!("s3://{name}/{key}"), bytes));
     }
     Ok(out)
 }

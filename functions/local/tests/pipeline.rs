@@ -57,13 +57,22 @@ fn expected(files: &[PathBuf]) -> (BTreeMap<(String, i64), Values>, u64) {
         ))
         .unwrap(),
     );
+    accepted_rows(files, Some(symbols))
+}
+
+/// What the reader accepts from `files` (checked against `known` symbols when given):
+/// (source, line) → values, and the number of rejected rows.
+fn accepted_rows(
+    files: &[PathBuf],
+    known: Option<Arc<Symbols>>,
+) -> (BTreeMap<(String, i64), Values>, u64) {
     let mut rows = BTreeMap::new();
     let mut rejected = 0;
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let cfg = ReaderConfig {
             source: name.clone(),
-            known_symbols: Some(Arc::clone(&symbols)),
+            known_symbols: known.clone(),
             ..Default::default()
         };
         let (items, stats) = read_all(

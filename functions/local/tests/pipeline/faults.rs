@@ -11,7 +11,7 @@
 //!
 //! Each run prints its kills, restarts, rows expected and rows found on stderr (uncaptured).
 
-use super::{repo, Values};
+use super::{accepted_rows, repo, Values};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{ClientConfig, Message};
@@ -21,7 +21,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use stockstream_core::generate::{write_csv, GenConfig, Rng};
-use stockstream_core::reader::{read_all, Item, ReaderConfig};
 
 /// Says a line on the test's stderr even when the harness captures output, with the seconds
 /// since the first line.
@@ -114,44 +113,6 @@ fn wait_for(child: &mut Child, limit: Duration) -> Option<i32> {
         std::thread::sleep(Duration::from_millis(50));
     }
     None
-}
-
-/// What the reader accepts from `csv`: (source, line) → values.
-fn accepted(csv: &Path) -> BTreeMap<(String, i64), Values> {
-    let name = csv.file_name().unwrap().to_string_lossy().to_string();
-    let cfg = ReaderConfig {
-        source: name.clone(),
-        ..Default::default()
-    };
-    let (items, _) = read_all(
-        std::io::BufReader::new(std::fs::File::open(csv).unwrap()),
-        cfg,
-    )
-    .unwrap();
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    items
-        .into_iter()
-        .filter_map(|i| match i {
-            Item::Accepted(a) => Some(a),
-            _ => None,
-        })
-        .map(|a| {
-            let b = a.bar;
-            (
-                (name.clone(), a.line as i64),
-                (
-                    b.symbol,
-                    (b.date - epoch).num_days() as i32,
-                    b.open.to_bits(),
-                    b.high.to_bits(),
-                    b.low.to_bits(),
-                    b.close.to_bits(),
-                    b.adj_close.map(f64::to_bits),
-                    b.volume.map(|v| v as i64),
-                ),
-            )
-        })
-        .collect()
 }
 
 /// (source, line) → how many times the topic holds it, read to the high watermarks.
@@ -252,7 +213,7 @@ fn leader_kills_broker_restarts_and_sink_crashes_lose_and_double_nothing() {
         ..Default::default()
     };
     write_csv(&gen, std::fs::File::create(&csv).unwrap()).unwrap();
-    let want = accepted(&csv);
+    let (want, _) = accepted_rows(std::slice::from_ref(&csv), None);
 
     let cluster = Cluster::start();
     let bootstrap = cluster.bootstrap();

@@ -201,7 +201,8 @@ fn content_type(key: &str) -> Option<&'static str> {
     }
 }
 
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Every file under `dir`, sorted by path.
+pub(crate) fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

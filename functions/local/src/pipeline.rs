@@ -132,20 +132,7 @@ pub async fn read_failures(spec: &str, endpoint: Option<&str>) -> Result<Vec<(St
                 "--failures {spec:?} is neither s3://BUCKET/PREFIX nor a directory"
             )));
         }
-        let mut files = vec![];
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).with_context(|| format!("listing {}", d.display()))? {
-                let p = e?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        return files
+        return crate::bucket::walk(&root)?
             .into_iter()
             .map(|p| {
                 let bytes =

@@ -24,7 +24,9 @@
 //!
 //! **Gaps.** Lambda gives up on a batch after its retries (it goes to the on-failure
 //! destination) and delivers the next one. A batch that starts above `next_offset`
-//! therefore leaves a *gap*, recorded in the state as `[next_offset, first)`. Objects an
+//! therefore leaves a *gap*, recorded in the state as `[next_offset, first)` before any
+//! object of the batch is written (so a retry that starts lower, inside the given-up batch,
+//! finds the open end where this attempt left it). Objects an
 //! interrupted attempt of the given-up batch wrote there are listed when the gap is
 //! recorded (and again whenever a batch reaches into a gap, since a redrive may be cut
 //! elsewhere than its interrupted attempt), and their ranges kept as `stored` spans. Records that fall in a gap
@@ -214,6 +216,25 @@ impl PartitionState {
             *a = (*a).max(s.through);
         }
     }
+}
+
+/// `regions` with what a listing `found` (objects of interrupted attempts) recorded as stored,
+/// wherever it lies.
+fn with_found(mut regions: Vec<Region>, found: &[Span]) -> Vec<Region> {
+    for r in regions.iter_mut() {
+        for s in found {
+            if r.contains(s.from) {
+                r.stored.push(s.clone());
+            } else if s.from < r.from && s.through >= r.from {
+                r.stored.push(Span {
+                    folder: s.folder.clone(),
+                    from: r.from,
+                    through: s.through,
+                });
+            }
+        }
+    }
+    regions
 }
 
 /// `regions` without the committed range `[first, last]`; what the batch wrote or adopted
@@ -463,15 +484,31 @@ impl<S: Store, E: Encoder> Sink<'_, S, E> {
         } else {
             self.written_in(topic, partition, &touched).await?
         };
+        let mut tag = tag;
         if opening {
             out.gaps_opened = 1;
             let tail = regions.pop().expect("the open end");
             regions.extend([tail.piece(tail.from, Some(first)), tail.piece(first, None)]);
+            // The gap is committed before any object is written. Otherwise a retry that
+            // starts lower (the consumer went back into the given-up batch) would meet the
+            // objects of this attempt in the open end under names of other first records,
+            // and store their records again.
+            let mut opened = state.clone();
+            opened.set_regions(with_found(regions.clone(), &found));
+            opened.timestamps_from = Some(judged_from);
+            let bytes = serde_json::to_vec(&opened).expect("state serialises");
+            if !self.store.put_if_match(&skey, &bytes, tag.as_ref()).await? {
+                return Err(CommitError::Conflict { key: skey });
+            }
+            tag = match self.store.get(&skey).await? {
+                Some((b, t)) if b == bytes => Some(t),
+                _ => return Err(CommitError::Conflict { key: skey }),
+            };
         }
         let mut adopted = vec![false; found.len()];
 
         // Group what the state does not cover yet by folder (and gap or end), in offset order.
-        let mut groups: BTreeMap<(String, bool), Group> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, Option<i64>), Group> = BTreeMap::new();
         for (e, _) in &entries {
             let folder = match e {
                 Ok(r) => self.layout.folder(r),
@@ -508,7 +545,10 @@ impl<S: Store, E: Encoder> Sink<'_, S, E> {
             if in_gap {
                 out.gap_records += 1;
             }
-            let g = groups.entry((folder, in_gap)).or_insert_with(|| match e {
+            // One object per folder and region: an object that spanned two gaps would be
+            // missed by the listing of the second (it finds objects by their first offset).
+            let gap = region.to.map(|_| region.from);
+            let g = groups.entry((folder, gap)).or_insert_with(|| match e {
                 Ok(_) => Group::Rows(vec![]),
                 Err(_) => Group::Quarantine(vec![]),
             });
@@ -520,7 +560,8 @@ impl<S: Store, E: Encoder> Sink<'_, S, E> {
         }
 
         let mut covered: Vec<Span> = vec![];
-        for ((folder, in_gap), group) in groups {
+        for ((folder, gap), group) in groups {
+            let in_gap = gap.is_some();
             match &group {
                 Group::Rows(r) => out.rows += r.len() as u64,
                 Group::Quarantine(q) => {
@@ -541,22 +582,8 @@ impl<S: Store, E: Encoder> Sink<'_, S, E> {
             });
         }
 
-        // What the listing found is stored, wherever it lies.
-        for r in regions.iter_mut() {
-            for s in &found {
-                if r.contains(s.from) {
-                    r.stored.push(s.clone());
-                } else if s.from < r.from && s.through >= r.from {
-                    r.stored.push(Span {
-                        folder: s.folder.clone(),
-                        from: r.from,
-                        through: s.through,
-                    });
-                }
-            }
-        }
         let mut next = state.clone();
-        next.set_regions(subtract(regions, first, last, &covered));
+        next.set_regions(subtract(with_found(regions, &found), first, last, &covered));
         let newest = entries.iter().filter_map(|(_, t)| *t).max();
         next.max_timestamp = state.max_timestamp.max(newest);
         next.timestamps_from = Some(judged_from);

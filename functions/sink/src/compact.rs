@@ -625,14 +625,15 @@ mod tests {
     fn objects_the_sink_may_still_adopt_are_left_alone() {
         let store = Memory::default();
         lake(&store);
-        // An attempt that wrote 2001 and 2002 objects and died before moving the state.
+        // An attempt that wrote 2001 and 2002 objects and died before moving the state past
+        // them (its first write opens the gap 31..40 in the state).
         let sink = Sink {
             store: &store,
             encoder: &Parquet { ingest_time_ms: 7 },
             layout: Layout::Year,
             prefix: PREFIX.into(),
         };
-        store.fail_after(Some(2));
+        store.fail_after(Some(3));
         let batch = vec![Ok(row(40, "D", 2001, 9)), Ok(row(41, "D", 2002, 9))];
         assert!(block_on(sink.commit("stock-bars", 0, batch.clone())).is_err());
         store.fail_after(None);

@@ -459,3 +459,21 @@ fn a_foreign_object_under_a_sink_name_is_an_error() {
         .to_string();
     assert!(err.contains("below its own first offset"), "{err}");
 }
+
+/// Schedules the property test once found wrong, kept as plain tests:
+/// - a retry that starts below an interrupted attempt which had opened a gap (the consumer
+///   went back into the given-up batch) stored that attempt's records again under other
+///   names, until opening a gap was committed before any object;
+/// - a retry that spanned two adjacent gaps wrote one object across both, which the redrive
+///   of the second gap (listing objects by their first offset) did not find.
+#[test]
+fn schedules_once_found_wrong_store_each_record_once() {
+    for (n, log_seed, schedule_seed, max_cut) in [
+        (46, 5835262195694965796, 4079698926216419706, 4),
+        (144, 5166639826085217260, 16190390051281467830, 4),
+    ] {
+        let log = log(n, log_seed);
+        let store = deliver_giving_up(&log, schedule_seed, max_cut, &JsonLines, None, true);
+        assert_exactly_once(&store, &log);
+    }
+}

@@ -6,7 +6,6 @@
 //! of silently skipping or duplicating rows.
 
 use crate::tracker::Snapshot;
-use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -40,6 +39,79 @@ pub struct Checkpoint {
     pub sources: BTreeMap<String, SourceState>,
 }
 
+/// Why a checkpoint cannot be used or written; each names the checkpoint file.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The file exists but cannot be read.
+    #[error("reading checkpoint {}: {cause}", path.display())]
+    Read {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The file is not a checkpoint.
+    #[error("checkpoint {} is not valid: {cause}", path.display())]
+    Invalid {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What the JSON parser found.
+        cause: serde_json::Error,
+    },
+    /// The file has another layout version.
+    #[error("checkpoint {} has version {found}, expected {CHECKPOINT_VERSION}", path.display())]
+    Version {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+    /// The file belongs to a run to another topic.
+    #[error(
+        "checkpoint {} belongs to topic {found:?}, not {expected:?}; use another checkpoint file",
+        path.display()
+    )]
+    Topic {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Its topic.
+        found: String,
+        /// This run's topic.
+        expected: String,
+    },
+    /// The file belongs to a run with another rejects file.
+    #[error(
+        "checkpoint {} was written with rejects file {}, not {}; pass the same --rejects to resume",
+        path.display(),
+        found.display(),
+        expected.display()
+    )]
+    Rejects {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Its rejects file.
+        found: PathBuf,
+        /// This run's rejects file.
+        expected: PathBuf,
+    },
+    /// The temporary file cannot be written.
+    #[error("writing {}: {cause}", path.display())]
+    Write {
+        /// The temporary file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The temporary file cannot replace the checkpoint.
+    #[error("replacing {}: {cause}", path.display())]
+    Replace {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+}
+
 impl Checkpoint {
     /// An empty checkpoint for a run.
     pub fn new(topic: &str, rejects: &Path) -> Self {
@@ -52,50 +124,66 @@ impl Checkpoint {
     }
 
     /// Loads `path` if it exists, checking it belongs to this topic and rejects file.
-    pub fn load(path: &Path, topic: &str, rejects: &Path) -> Result<Option<Checkpoint>> {
+    pub fn load(
+        path: &Path,
+        topic: &str,
+        rejects: &Path,
+    ) -> Result<Option<Checkpoint>, CheckpointError> {
         let text = match fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(e).with_context(|| format!("reading checkpoint {}", path.display()))
+            Err(cause) => {
+                return Err(CheckpointError::Read {
+                    path: path.to_path_buf(),
+                    cause,
+                })
             }
         };
-        let c: Checkpoint = serde_json::from_str(&text)
-            .with_context(|| format!("checkpoint {} is not valid", path.display()))?;
+        let c: Checkpoint =
+            serde_json::from_str(&text).map_err(|cause| CheckpointError::Invalid {
+                path: path.to_path_buf(),
+                cause,
+            })?;
         if c.version != CHECKPOINT_VERSION {
-            bail!(
-                "checkpoint {} has version {}, expected {CHECKPOINT_VERSION}",
-                path.display(),
-                c.version
-            );
+            return Err(CheckpointError::Version {
+                path: path.to_path_buf(),
+                found: c.version,
+            });
         }
         if c.topic != topic {
-            bail!(
-                "checkpoint {} belongs to topic {:?}, not {topic:?}; use another checkpoint file",
-                path.display(),
-                c.topic
-            );
+            return Err(CheckpointError::Topic {
+                path: path.to_path_buf(),
+                found: c.topic,
+                expected: topic.to_string(),
+            });
         }
         if c.rejects != rejects {
-            bail!(
-                "checkpoint {} was written with rejects file {}, not {}; pass the same --rejects to resume",
-                path.display(),
-                c.rejects.display(),
-                rejects.display()
-            );
+            return Err(CheckpointError::Rejects {
+                path: path.to_path_buf(),
+                found: c.rejects,
+                expected: rejects.to_path_buf(),
+            });
         }
         Ok(Some(c))
     }
 
     /// Writes the checkpoint atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
         let tmp = path.with_extension("tmp");
-        let mut f = fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-        serde_json::to_writer_pretty(&mut f, self)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-        Ok(())
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            serde_json::to_writer_pretty(&mut f, self)?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        };
+        write().map_err(|cause| CheckpointError::Write {
+            path: tmp.clone(),
+            cause,
+        })?;
+        fs::rename(&tmp, path).map_err(|cause| CheckpointError::Replace {
+            path: path.to_path_buf(),
+            cause,
+        })
     }
 }
 
@@ -132,6 +220,12 @@ mod tests {
         let e = Checkpoint::load(&path, "t", Path::new("x.jsonl")).unwrap_err();
         assert!(e.to_string().contains("pass the same --rejects"), "{e}");
         fs::write(&path, "{").unwrap();
-        assert!(Checkpoint::load(&path, "t", rejects).is_err());
+        let e = Checkpoint::load(&path, "t", rejects).unwrap_err();
+        assert!(matches!(e, CheckpointError::Invalid { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("checkpoint {} is not valid: ", path.display())),
+            "{e}"
+        );
     }
 }

@@ -1,9 +1,19 @@
 //! Command-line flags, parsed once. Every flag of `produce` can also come from the environment
 //! (shown in `--help`), so the same binary runs from a terminal, a systemd unit on EC2, or CI.
+//!
+//! These are the raw flags, checked only as far as clap checks them (types, conflicts);
+//! [`crate::config`] converts them once into the validated settings the library takes, so
+//! nothing past [`crate::run_cli`] sees a clap type.
 
+use crate::config::{
+    DEFAULT_BATCH_BYTES, DEFAULT_COMPRESSION, DEFAULT_DELIVERY_TIMEOUT_MS, DEFAULT_LINGER_MS,
+    DEFAULT_QUEUE_KB, DEFAULT_REJECTS, DEFAULT_TOPIC,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use stockstream_core::date::DateOrder;
+
+pub use crate::progress::ProgressMode;
 
 /// Streams stock-market CSV files into Kafka, one validated bar per message.
 ///
@@ -90,7 +100,7 @@ pub struct InputArgs {
     #[arg(
         long,
         env = "STOCKSTREAM_REJECTS",
-        default_value = "stockstream-rejects.jsonl",
+        default_value = DEFAULT_REJECTS,
         value_name = "FILE"
     )]
     pub rejects: PathBuf,
@@ -112,19 +122,6 @@ fn parse_date_order(s: &str) -> Result<DateOrder, String> {
     s.parse()
 }
 
-/// Progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProgressMode {
-    /// Bar on a terminal, log lines otherwise.
-    Auto,
-    /// Always a progress bar.
-    Bar,
-    /// Plain log lines every few seconds.
-    Log,
-    /// Nothing until the summary.
-    Off,
-}
-
 /// Where and how to connect to Kafka.
 #[derive(Debug, Clone, Args)]
 pub struct KafkaArgs {
@@ -134,7 +131,7 @@ pub struct KafkaArgs {
 
     /// Topic to write to or read from. It must exist (StockStream does not rely on
     /// auto-creation; see the README for creating it with several partitions).
-    #[arg(short, long, env = "STOCKSTREAM_TOPIC", default_value = "stock-bars")]
+    #[arg(short, long, env = "STOCKSTREAM_TOPIC", default_value = DEFAULT_TOPIC)]
     pub topic: String,
 
     /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
@@ -204,27 +201,27 @@ pub struct ProduceArgs {
     pub checkpoint: Option<PathBuf>,
 
     /// Compression: none, gzip, snappy, lz4 or zstd (zstd needs a librdkafka built with it).
-    #[arg(long, env = "STOCKSTREAM_COMPRESSION", default_value = "lz4")]
+    #[arg(long, env = "STOCKSTREAM_COMPRESSION", default_value = DEFAULT_COMPRESSION)]
     pub compression: String,
 
     /// How long to wait to fill a batch before sending it. Rows are keyed by symbol, so a
     /// batch per partition fills more slowly than with unkeyed data; 50 ms keeps batches big.
-    #[arg(long, env = "STOCKSTREAM_LINGER_MS", default_value_t = 50)]
+    #[arg(long, env = "STOCKSTREAM_LINGER_MS", default_value_t = DEFAULT_LINGER_MS)]
     pub linger_ms: u32,
 
     /// Largest batch in bytes.
-    #[arg(long, env = "STOCKSTREAM_BATCH_BYTES", default_value_t = 1_000_000)]
+    #[arg(long, env = "STOCKSTREAM_BATCH_BYTES", default_value_t = DEFAULT_BATCH_BYTES)]
     pub batch_bytes: u32,
 
     /// Memory for rows waiting to be delivered, in KiB; bounds the producer's footprint.
-    #[arg(long, env = "STOCKSTREAM_QUEUE_KB", default_value_t = 16_384)]
+    #[arg(long, env = "STOCKSTREAM_QUEUE_KB", default_value_t = DEFAULT_QUEUE_KB)]
     pub queue_kb: u32,
 
     /// Give up on a row not acknowledged within this time (it is then counted as failed).
     #[arg(
         long,
         env = "STOCKSTREAM_DELIVERY_TIMEOUT_MS",
-        default_value_t = 120_000
+        default_value_t = DEFAULT_DELIVERY_TIMEOUT_MS
     )]
     pub delivery_timeout_ms: u32,
 

@@ -1,22 +1,22 @@
 //! Everything that talks to Kafka: client settings, the producer's delivery callback, and a
 //! bounded reader of a topic range (used to resume without duplicates and by `summary`).
 
-use crate::cli::{KafkaArgs, ProduceArgs};
+use crate::config::{KafkaConfig, ProduceConfig};
 use crate::tracker::Tracker;
-use anyhow::{anyhow, bail, Context as _, Result};
 use rdkafka::client::Client;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Settings shared by producers and consumers: servers and security.
-pub fn base_config(k: &KafkaArgs) -> ClientConfig {
+pub fn base_config(k: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &k.brokers);
     if let Some(v) = &k.security_protocol {
@@ -37,7 +37,7 @@ pub fn base_config(k: &KafkaArgs) -> ClientConfig {
     c
 }
 
-fn apply_extra(c: &mut ClientConfig, k: &KafkaArgs) {
+fn apply_extra(c: &mut ClientConfig, k: &KafkaConfig) {
     for (key, value) in &k.extra {
         c.set(key, value);
     }
@@ -45,7 +45,7 @@ fn apply_extra(c: &mut ClientConfig, k: &KafkaArgs) {
 
 /// Producer settings: idempotent, `acks=all`, compressed, batched, and a bounded queue so
 /// memory does not grow with the input.
-pub fn producer_config(a: &ProduceArgs) -> ClientConfig {
+pub fn producer_config(a: &ProduceConfig) -> ClientConfig {
     let mut c = base_config(&a.kafka);
     c.set("client.id", "stockstream-producer")
         .set("enable.idempotence", "true")
@@ -64,7 +64,7 @@ pub fn producer_config(a: &ProduceArgs) -> ClientConfig {
 }
 
 /// Consumer settings for reading a range without joining a group or committing.
-pub fn reader_config(k: &KafkaArgs) -> ClientConfig {
+pub fn reader_config(k: &KafkaConfig) -> ClientConfig {
     let mut c = base_config(k);
     c.set(
         "group.id",
@@ -97,25 +97,113 @@ impl ProducerContext for Context {
     }
 }
 
+/// Why a topic cannot be described or read to its end; each names the topic (and the
+/// partition where one is at fault).
+#[derive(Debug, thiserror::Error)]
+pub enum TopicError {
+    /// The cluster's metadata cannot be fetched (brokers unreachable, authentication).
+    #[error("fetching metadata for topic {topic:?}: {cause}")]
+    Metadata {
+        /// The topic.
+        topic: String,
+        /// Why.
+        cause: KafkaError,
+    },
+    /// The metadata does not mention the topic.
+    #[error("broker did not describe topic {topic:?}")]
+    NotDescribed {
+        /// The topic.
+        topic: String,
+    },
+    /// The broker reports an error for the topic (it does not exist, or is not authorised).
+    #[error("topic {topic:?} is not available ({code:?}); create it first (topics are not auto-created)")]
+    Unavailable {
+        /// The topic.
+        topic: String,
+        /// The broker's error code.
+        code: RDKafkaRespErr,
+    },
+    /// The topic has no partitions.
+    #[error("topic {topic:?} does not exist or has no partitions; create it first")]
+    NoPartitions {
+        /// The topic.
+        topic: String,
+    },
+    /// A partition's offsets cannot be fetched.
+    #[error("fetching offsets of {topic}/{partition}: {cause}")]
+    Offsets {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// Why.
+        cause: KafkaError,
+    },
+    /// librdkafka refused the consumer's settings.
+    #[error("creating Kafka consumer: {cause}")]
+    Consumer {
+        /// Why.
+        cause: KafkaError,
+    },
+    /// The consumer cannot be assigned the partitions to read.
+    #[error("assigning partitions of {topic}: {cause}")]
+    Assign {
+        /// The topic.
+        topic: String,
+        /// Why.
+        cause: KafkaError,
+    },
+    /// Some partitions were not read to their end in time.
+    #[error(
+        "reading {topic}: partitions {partitions:?} did not reach their end within {timeout:?}"
+    )]
+    Timeout {
+        /// The topic.
+        topic: String,
+        /// The partitions still short of their end.
+        partitions: Vec<i32>,
+        /// How long the read waited.
+        timeout: Duration,
+    },
+    /// The consumer reported an error while reading.
+    #[error("reading {topic}: {cause}")]
+    Read {
+        /// The topic.
+        topic: String,
+        /// Why.
+        cause: KafkaError,
+    },
+}
+
 /// Partitions of `topic` with their low and high watermarks.
 pub fn watermarks<C: ClientContext>(
     client: &Client<C>,
     topic: &str,
     timeout: Duration,
-) -> Result<BTreeMap<i32, (i64, i64)>> {
+) -> Result<BTreeMap<i32, (i64, i64)>, TopicError> {
     let md = client
         .fetch_metadata(Some(topic), timeout)
-        .with_context(|| format!("fetching metadata for topic {topic:?}"))?;
+        .map_err(|cause| TopicError::Metadata {
+            topic: topic.to_string(),
+            cause,
+        })?;
     let t = md
         .topics()
         .iter()
         .find(|t| t.name() == topic)
-        .ok_or_else(|| anyhow!("broker did not describe topic {topic:?}"))?;
-    if let Some(err) = t.error() {
-        bail!("topic {topic:?} is not available ({err:?}); create it first (topics are not auto-created)");
+        .ok_or_else(|| TopicError::NotDescribed {
+            topic: topic.to_string(),
+        })?;
+    if let Some(code) = t.error() {
+        return Err(TopicError::Unavailable {
+            topic: topic.to_string(),
+            code,
+        });
     }
     if t.partitions().is_empty() {
-        bail!("topic {topic:?} does not exist or has no partitions; create it first");
+        return Err(TopicError::NoPartitions {
+            topic: topic.to_string(),
+        });
     }
     let mut out = BTreeMap::new();
     let deadline = Instant::now() + timeout;
@@ -130,7 +218,11 @@ pub fn watermarks<C: ClientContext>(
                 r => break r,
             }
         }
-        .with_context(|| format!("fetching offsets of {topic}/{}", p.id()))?;
+        .map_err(|cause| TopicError::Offsets {
+            topic: topic.to_string(),
+            partition: p.id(),
+            cause,
+        })?;
         out.insert(p.id(), w);
     }
     Ok(out)
@@ -167,38 +259,53 @@ pub fn read_range(
     from: &BTreeMap<i32, i64>,
     timeout: Duration,
     mut f: impl FnMut(&BorrowedMessage<'_>),
-) -> Result<()> {
+) -> Result<(), TopicError> {
     let mut config = config.clone();
     config.set("enable.partition.eof", "true");
-    let consumer: BaseConsumer = config.create().context("creating Kafka consumer")?;
+    let consumer: BaseConsumer = config
+        .create()
+        .map_err(|cause| TopicError::Consumer { cause })?;
     let marks = watermarks(consumer.client(), topic, timeout)?;
     let mut tpl = TopicPartitionList::new();
     let mut ends = BTreeMap::new();
     for (&p, &(low, high)) in &marks {
         let start = from.get(&p).copied().unwrap_or(low).max(low);
         if start < high {
-            tpl.add_partition_offset(topic, p, Offset::Offset(start))?;
+            tpl.add_partition_offset(topic, p, Offset::Offset(start))
+                .map_err(|cause| TopicError::Assign {
+                    topic: topic.to_string(),
+                    cause,
+                })?;
             ends.insert(p, high);
         }
     }
     if ends.is_empty() {
         return Ok(());
     }
-    consumer.assign(&tpl).context("assigning partitions")?;
+    consumer.assign(&tpl).map_err(|cause| TopicError::Assign {
+        topic: topic.to_string(),
+        cause,
+    })?;
     let deadline = Instant::now() + timeout;
     while !ends.is_empty() {
         if Instant::now() > deadline {
-            bail!(
-                "reading {topic}: partitions {:?} did not reach their end within {timeout:?}",
-                ends.keys().collect::<Vec<_>>()
-            );
+            return Err(TopicError::Timeout {
+                topic: topic.to_string(),
+                partitions: ends.keys().copied().collect(),
+                timeout,
+            });
         }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
             Some(Err(KafkaError::PartitionEOF(p))) => {
                 ends.remove(&p);
             }
-            Some(Err(e)) => bail!("reading {topic}: {e}"),
+            Some(Err(cause)) => {
+                return Err(TopicError::Read {
+                    topic: topic.to_string(),
+                    cause,
+                })
+            }
             Some(Ok(m)) => {
                 let (p, o) = (m.partition(), m.offset());
                 if ends.get(&p).is_some_and(|&end| o < end) {
@@ -224,17 +331,9 @@ pub fn headers<'a>(m: &'a BorrowedMessage<'_>) -> Vec<(&'a str, &'a [u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
 
-    fn produce_args(extra: &[&str]) -> ProduceArgs {
-        let mut argv = vec!["p", "produce", "-b", "k1:9096,k2:9096"];
-        argv.extend_from_slice(extra);
-        argv.push("a.csv");
-        match Cli::try_parse_from(argv).unwrap().command {
-            Command::Produce(a) => *a,
-            other => panic!("{other:?}"),
-        }
+    fn produce_config() -> ProduceConfig {
+        ProduceConfig::new("k1:9096,k2:9096", "t", vec!["a.csv".into()])
     }
 
     #[test]
@@ -249,7 +348,7 @@ mod tests {
 
     #[test]
     fn reliability_settings_are_on_by_default() {
-        let c = producer_config(&produce_args(&[]));
+        let c = producer_config(&produce_config());
         assert_eq!(c.get("bootstrap.servers"), Some("k1:9096,k2:9096"));
         assert_eq!(c.get("enable.idempotence"), Some("true"));
         assert_eq!(c.get("acks"), Some("all"));
@@ -262,22 +361,21 @@ mod tests {
 
     #[test]
     fn security_flags_reach_librdkafka_and_extras_win() {
-        let c = producer_config(&produce_args(&[
-            "--security-protocol",
-            "SASL_SSL",
-            "--sasl-mechanism",
-            "SCRAM-SHA-512",
-            "--sasl-username",
-            "app",
-            "--sasl-password",
-            "secret",
-            "--ssl-ca-location",
-            "/etc/ca.pem",
-            "-X",
-            "acks=1",
-            "-X",
-            "ssl.endpoint.identification.algorithm=none",
-        ]));
+        let mut config = produce_config();
+        let k = &mut config.kafka;
+        k.security_protocol = Some("SASL_SSL".into());
+        k.sasl_mechanism = Some("SCRAM-SHA-512".into());
+        k.sasl_username = Some("app".into());
+        k.sasl_password = Some("secret".into());
+        k.ssl_ca_location = Some("/etc/ca.pem".into());
+        k.extra = vec![
+            ("acks".into(), "1".into()),
+            (
+                "ssl.endpoint.identification.algorithm".into(),
+                "none".into(),
+            ),
+        ];
+        let c = producer_config(&config);
         assert_eq!(c.get("security.protocol"), Some("SASL_SSL"));
         assert_eq!(c.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
         assert_eq!(c.get("sasl.username"), Some("app"));
@@ -285,9 +383,11 @@ mod tests {
         assert_eq!(c.get("ssl.ca.location"), Some("/etc/ca.pem"));
         assert_eq!(c.get("acks"), Some("1"), "-X is applied last");
         assert_eq!(c.get("ssl.endpoint.identification.algorithm"), Some("none"));
-        // The same settings, from the environment's flags, configure the read-back client.
-        let r = reader_config(&produce_args(&["--security-protocol", "SSL"]).kafka);
-        assert_eq!(r.get("security.protocol"), Some("SSL"));
+        // The same settings configure the read-back client.
+        let r = reader_config(&config.kafka);
+        assert_eq!(r.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(r.get("sasl.password"), Some("secret"));
+        assert_eq!(r.get("acks"), Some("1"));
         assert_eq!(r.get("enable.auto.commit"), Some("false"));
     }
 }

@@ -1,10 +1,22 @@
 //! Progress on long runs: a bar on a terminal, a log line every few seconds elsewhere
 //! (systemd, CI), nothing when asked. Writes to stderr so stdout stays for the summary.
 
-use crate::cli::ProgressMode;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
+
+/// Progress display (`--progress`; clap reads the variants' names and docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// Bar on a terminal, log lines otherwise.
+    Auto,
+    /// Always a progress bar.
+    Bar,
+    /// Plain log lines every few seconds.
+    Log,
+    /// Nothing until the summary.
+    Off,
+}
 
 /// Counts shown while a file is read.
 #[derive(Debug, Clone, Copy, Default)]

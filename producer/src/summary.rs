@@ -6,9 +6,8 @@
 //! increase. A duplicate or a reordering breaks that and is counted, in constant memory per
 //! symbol.
 
-use crate::cli::SummaryArgs;
-use crate::kafka;
-use anyhow::Result;
+use crate::config::KafkaConfig;
+use crate::kafka::{self, TopicError};
 use rdkafka::Message;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -53,68 +52,63 @@ pub struct TopicSummary {
     pub first_violation: Option<String>,
 }
 
-/// Reads the whole topic (up to its end at the start of the call) and summarises it.
-pub fn summarise(args: &SummaryArgs) -> Result<TopicSummary> {
-    let cfg = kafka::reader_config(&args.kafka);
+/// Reads the whole topic (up to its end at the start of the call) and summarises it; gives
+/// up when the end is not reached within `timeout`.
+pub fn summarise(config: &KafkaConfig, timeout: Duration) -> Result<TopicSummary, TopicError> {
+    let cfg = kafka::reader_config(config);
     let mut s = TopicSummary {
-        topic: args.kafka.topic.clone(),
+        topic: config.topic.clone(),
         ..Default::default()
     };
     let mut last_line: BTreeMap<(String, String), u64> = BTreeMap::new();
-    kafka::read_range(
-        &cfg,
-        &args.kafka.topic,
-        &BTreeMap::new(),
-        Duration::from_secs(args.timeout_secs),
-        |m| {
-            s.messages += 1;
-            *s.partitions.entry(m.partition()).or_default() += 1;
-            let bar = match m.payload().map(decode_value) {
-                Some(Ok(b)) => b,
-                _ => {
-                    s.decode_errors += 1;
-                    return;
-                }
-            };
-            if m.key() != Some(bar.symbol.as_bytes()) {
-                s.key_mismatches += 1;
-            }
-            let date = bar.date.to_string();
-            let sym = s.symbols.entry(bar.symbol.clone()).or_default();
-            sym.messages += 1;
-            if sym.first_date.as_ref().is_none_or(|d| &date < d) {
-                sym.first_date = Some(date.clone());
-            }
-            if sym.last_date.as_ref().is_none_or(|d| &date > d) {
-                sym.last_date = Some(date);
-            }
-            if !sym.partitions.contains(&m.partition()) {
-                sym.partitions.push(m.partition());
-            }
-            let Some(p) = provenance(kafka::headers(m)) else {
-                s.missing_provenance += 1;
+    kafka::read_range(&cfg, &config.topic, &BTreeMap::new(), timeout, |m| {
+        s.messages += 1;
+        *s.partitions.entry(m.partition()).or_default() += 1;
+        let bar = match m.payload().map(decode_value) {
+            Some(Ok(b)) => b,
+            _ => {
+                s.decode_errors += 1;
                 return;
-            };
-            *s.sources.entry(p.source.clone()).or_default() += 1;
-            let key = (p.source, bar.symbol);
-            if let Some(&prev) = last_line.get(&key) {
-                if p.line <= prev {
-                    s.order_violations += 1;
-                    if s.first_violation.is_none() {
-                        s.first_violation = Some(format!(
-                            "{} line {} ({}) at partition {} offset {} came after line {prev}",
-                            key.0,
-                            p.line,
-                            key.1,
-                            m.partition(),
-                            m.offset()
-                        ));
-                    }
+            }
+        };
+        if m.key() != Some(bar.symbol.as_bytes()) {
+            s.key_mismatches += 1;
+        }
+        let date = bar.date.to_string();
+        let sym = s.symbols.entry(bar.symbol.clone()).or_default();
+        sym.messages += 1;
+        if sym.first_date.as_ref().is_none_or(|d| &date < d) {
+            sym.first_date = Some(date.clone());
+        }
+        if sym.last_date.as_ref().is_none_or(|d| &date > d) {
+            sym.last_date = Some(date);
+        }
+        if !sym.partitions.contains(&m.partition()) {
+            sym.partitions.push(m.partition());
+        }
+        let Some(p) = provenance(kafka::headers(m)) else {
+            s.missing_provenance += 1;
+            return;
+        };
+        *s.sources.entry(p.source.clone()).or_default() += 1;
+        let key = (p.source, bar.symbol);
+        if let Some(&prev) = last_line.get(&key) {
+            if p.line <= prev {
+                s.order_violations += 1;
+                if s.first_violation.is_none() {
+                    s.first_violation = Some(format!(
+                        "{} line {} ({}) at partition {} offset {} came after line {prev}",
+                        key.0,
+                        p.line,
+                        key.1,
+                        m.partition(),
+                        m.offset()
+                    ));
                 }
             }
-            last_line.insert(key, p.line);
-        },
-    )?;
+        }
+        last_line.insert(key, p.line);
+    })?;
     Ok(s)
 }
 

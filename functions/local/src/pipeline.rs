@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use stockstream_core::insights::Params;
 use stockstream_core::report::{to_csv, to_html, to_json, Report};
+use stockstream_producer::ProduceConfig;
 use stockstream_sink::compact::{CompactOutcome, Compactor};
 use stockstream_sink::handler::{handle, SinkConfig, Summary};
 use stockstream_sink::metrics::emf_error_line;
@@ -532,31 +533,17 @@ pub async fn demo(o: &DemoOptions, stop: Arc<AtomicBool>) -> Result<DemoSummary>
 
     // 2. The producer.
     eprintln!("== 2/5 producer: {} file(s) to {}", files.len(), o.topic);
-    let mut argv: Vec<String> = vec!["stockstream-producer".into(), "produce".into()];
-    argv.extend(["-b".into(), brokers.clone(), "-t".into(), o.topic.clone()]);
+    let mut config = ProduceConfig::new(brokers.clone(), o.topic.clone(), files.clone());
     let rejects = state.join("rejects.jsonl");
-    argv.extend(["--rejects".into(), rejects.display().to_string()]);
+    config.input.rejects = rejects.clone();
     if !embedded {
-        argv.extend([
-            "--checkpoint".into(),
-            state.join("producer.checkpoint.json").display().to_string(),
-        ]);
+        config.checkpoint = Some(state.join("producer.checkpoint.json"));
     }
-    if let Some(k) = &known {
-        argv.extend(["--known-symbols".into(), k.display().to_string()]);
-    }
-    for (k, v) in &o.kafka {
-        argv.extend(["-X".into(), format!("{k}={v}")]);
-    }
-    argv.extend(files.iter().map(|f| f.display().to_string()));
-    let cli = <stockstream_producer::cli::Cli as clap::Parser>::try_parse_from(&argv)
-        .context("building the producer's flags")?;
+    config.input.known_symbols = known.clone();
+    config.kafka.extra = o.kafka.clone();
     let stop_p = Arc::clone(&stop);
-    let produced = tokio::task::spawn_blocking(move || match cli.command {
-        stockstream_producer::cli::Command::Produce(a) => {
-            stockstream_producer::produce::produce(&a, &stop_p)
-        }
-        _ => unreachable!("built as produce"),
+    let produced = tokio::task::spawn_blocking(move || {
+        stockstream_producer::produce::produce(&config, &stop_p)
     })
     .await
     .context("the producer thread panicked")?

@@ -35,11 +35,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use stockstream_core::date::DateOrder;
 use stockstream_core::layout::Column;
 use stockstream_core::reader::{scan_date_order, ScanLimit};
 use stockstream_core::symbols::ticker_from_file_name;
 use stockstream_producer::checkpoint::Checkpoint;
 use stockstream_producer::produce::{produce, RunError};
+use stockstream_producer::progress::ProgressMode;
+use stockstream_producer::ProduceConfig;
 
 /// What replaying one object did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -363,42 +366,24 @@ async fn replay_locked(
 
     // Produce on a blocking thread; a timer asks it to stop (it flushes and checkpoints).
     let stop = Arc::new(AtomicBool::new(false));
-    let argv: Vec<String> = vec![
-        "stockstream-producer".into(),
-        "produce".into(),
-        "--brokers".into(),
-        c.brokers.clone(),
-        "--topic".into(),
-        c.topic.clone(),
-        "--rejects".into(),
-        rejects.display().to_string(),
-        "--checkpoint".into(),
-        ckpt.display().to_string(),
-        "--source-name".into(),
-        source.clone(),
-        "--date-order".into(),
-        "auto".into(),
-        "--date-scan-limit".into(),
-        HEAD_MAX.to_string(),
-        "--progress".into(),
-        "log".into(),
-        csv.display().to_string(),
-    ];
-    let cli = <stockstream_producer::cli::Cli as clap::Parser>::try_parse_from(&argv)
-        .map_err(|e| ReplayError::Local(format!("producer flags: {e}")))?;
-    let stockstream_producer::cli::Command::Produce(mut args) = cli.command else {
-        unreachable!("built as produce")
-    };
-    // Security straight into the parsed flags: the password never passes through argv.
+    // The producer's settings, built as a value: nothing (the password included) passes
+    // through argv, and the producer checks them as it does its flags.
+    let mut config = ProduceConfig::new(c.brokers.clone(), c.topic.clone(), vec![csv.clone()]);
+    config.input.rejects = rejects.clone();
+    config.checkpoint = Some(ckpt.clone());
+    config.source_name = Some(source.clone());
+    config.input.date_order = DateOrder::Auto;
+    config.input.date_scan_limit = Some(HEAD_MAX);
+    config.input.progress = ProgressMode::Log;
     let access = &c.access;
-    args.kafka.security_protocol = access.protocol.clone();
+    config.kafka.security_protocol = access.protocol.clone();
     if let Some(l) = &access.sasl {
-        args.kafka.sasl_mechanism = Some(l.mechanism.clone());
-        args.kafka.sasl_username = Some(l.username.clone());
-        args.kafka.sasl_password = Some(l.password.clone());
+        config.kafka.sasl_mechanism = Some(l.mechanism.clone());
+        config.kafka.sasl_username = Some(l.username.clone());
+        config.kafka.sasl_password = Some(l.password.clone());
     }
     if let Some(pem) = &access.ca_pem {
-        args.kafka.extra.push(("ssl.ca.pem".into(), pem.clone()));
+        config.kafka.extra.push(("ssl.ca.pem".into(), pem.clone()));
     }
     let timer_stop = Arc::clone(&stop);
     let timer = tokio::spawn(async move {
@@ -406,7 +391,7 @@ async fn replay_locked(
         timer_stop.store(true, Ordering::Relaxed);
     });
     let stop_p = Arc::clone(&stop);
-    let outcome = tokio::task::spawn_blocking(move || produce(&args, &stop_p))
+    let outcome = tokio::task::spawn_blocking(move || produce(&config, &stop_p))
         .await
         .map_err(|e| ReplayError::Local(format!("the producer thread failed: {e}")))?;
     timer.abort();

@@ -5,8 +5,7 @@
 //! means the same thing everywhere it travels. Map of the modules, in pipeline order:
 //!
 //! - [`lines`]: streams a file as raw lines with line numbers and byte offsets (constant memory).
-//! - [`layout`]: reads the header row and maps the many column spellings of OHLCV exports onto
-//!   one set of fields.
+//! - [`layout`]: the header row, with the many column spellings of OHLCV exports mapped to one.
 //! - [`date`]: the date and time formats found in real exports, with an explicit day/month order.
 //! - [`date_order`]: a file's day/month order, decided once from its unambiguous dates.
 //! - [`record`]: the typed bar ([`Bar`]) a row becomes.
@@ -15,10 +14,10 @@
 //! - [`reject`]: the rejects file (JSON lines with source, line, raw row and reason).
 //! - [`message`]: the versioned Kafka message format (key, value, headers).
 //! - [`kafka_event`]: the event a Lambda Kafka trigger delivers (and the local trigger builds).
-//! - [`ingest`]: a Kafka record of that event becomes a lake row with its provenance, or a
-//!   quarantined record with the reason.
-//! - [`symbols`]: symbols as tickers (normal form, from a file name) and the list of known
-//!   symbols (the data set's `indexInfo.csv`).
+//! - [`ingest`]: its records become lake rows with their provenance, or quarantined with why.
+//! - [`insights`]: the insight SQL Athena, DataFusion and DuckDB run alike, and its parameters.
+//! - [`report`]: what one run of the insights found, rendered as JSON, CSV and an HTML page.
+//! - [`symbols`]: tickers (normal form, from a file name) and the known symbols (`indexInfo.csv`).
 //! - [`generate`]: deterministic synthetic data in the seed layout, for tests and benchmarks.
 #![deny(missing_docs)]
 

@@ -8,6 +8,8 @@
 //! | `GLUE_DATABASE` | after a finished crawl, list this database's tables and partitions | — |
 
 use std::time::Duration;
+pub use stockstream_lambda::config::ConfigError;
+use stockstream_lambda::config::Env;
 
 /// Everything the handler needs besides its client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,60 +22,25 @@ pub struct CrawlerConfig {
     pub database: Option<String>,
 }
 
-/// A setting that is missing or wrong, named.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    /// The environment variable.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
 /// Longest wait accepted: Lambda's own limit (15 min); more is certainly a typo.
 const MAX_WAIT_SECONDS: u64 = 900;
 
 impl CrawlerConfig {
     /// Reads the settings through `get` (the process environment in `main`).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let crawler_name = get("CRAWLER_NAME")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .ok_or(ConfigError {
-                variable: "CRAWLER_NAME",
-                problem: "is not set; name the Glue crawler to start".into(),
-            })?;
+        let env = Env::new(get);
+        let crawler_name = env.required("CRAWLER_NAME", "name the Glue crawler to start")?;
         // Glue's own rule for names: 1–255 characters, single line.
         if crawler_name.len() > 255 || crawler_name.contains(['\n', '\r', '\t']) {
-            return Err(ConfigError {
-                variable: "CRAWLER_NAME",
-                problem: format!(
-                    "{crawler_name:?} is not a Glue crawler name (1–255 characters, one line)"
-                ),
-            });
+            return Err(ConfigError::new(
+                "CRAWLER_NAME",
+                format!("{crawler_name:?} is not a Glue crawler name (1–255 characters, one line)"),
+            ));
         }
-        let wait = match get("CRAWLER_WAIT_SECONDS").map(|s| s.trim().to_string()) {
-            None => Duration::ZERO,
-            Some(s) if s.is_empty() => Duration::ZERO,
-            Some(s) => match s.parse::<u64>() {
-                Ok(n) if n <= MAX_WAIT_SECONDS => Duration::from_secs(n),
-                _ => {
-                    return Err(ConfigError {
-                        variable: "CRAWLER_WAIT_SECONDS",
-                        problem: format!(
-                            "{s:?} is not a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"
-                        ),
-                    })
-                }
-            },
-        };
-        let database = get("GLUE_DATABASE")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
         Ok(CrawlerConfig {
             crawler_name,
-            wait,
-            database,
+            wait: env.seconds("CRAWLER_WAIT_SECONDS", Duration::ZERO, 0..=MAX_WAIT_SECONDS)?,
+            database: env.value("GLUE_DATABASE"),
         })
     }
 }
@@ -81,15 +48,7 @@ impl CrawlerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
+    use stockstream_lambda::config::pairs as env;
 
     #[test]
     fn defaults_and_overrides() {

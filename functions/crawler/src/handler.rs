@@ -7,14 +7,15 @@
 //! configuration error worth failing the invocation for (and alarming on); so is a last crawl
 //! that FAILED, since then the catalog did not learn the lake's new partitions.
 
-use crate::backoff::Backoff;
 use crate::config::CrawlerConfig;
 use aws_sdk_glue::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_glue::primitives::DateTimeFormat;
 use aws_sdk_glue::types::{Crawler, CrawlerState, LastCrawlStatus};
 use aws_sdk_glue::Client;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::time::{Duration, Instant};
+use stockstream_lambda::backoff::Backoff;
+pub use stockstream_lambda::event::ScheduledEvent;
 
 /// Time kept back from the Lambda deadline when waiting: reading metrics and listing tables
 /// and partitions after the crawl still has to fit.
@@ -27,21 +28,6 @@ pub fn wait_budget(setting: Duration, remaining: Option<Duration>) -> Duration {
         Some(r) => setting.min(r.saturating_sub(WAIT_MARGIN)),
         None => setting,
     }
-}
-
-/// The parts of an EventBridge "Scheduled Event" the summary echoes. Every field is optional
-/// so a hand-made test invocation (`{}`) works too.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct ScheduledEvent {
-    /// Event id.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// `Scheduled Event` for a schedule rule.
-    #[serde(default, rename = "detail-type")]
-    pub detail_type: Option<String>,
-    /// When the schedule fired (RFC 3339).
-    #[serde(default)]
-    pub time: Option<String>,
 }
 
 /// What `StartCrawler` answered.
@@ -456,20 +442,5 @@ mod tests {
         assert_eq!(wait_budget(s(600), Some(s(300))), s(290));
         assert_eq!(wait_budget(s(600), Some(s(5))), s(0));
         assert_eq!(wait_budget(s(60), None), s(60));
-    }
-
-    #[test]
-    fn the_sample_event_parses_and_so_does_an_empty_one() {
-        let text = std::fs::read_to_string(format!(
-            "{}/../../events/crawler-scheduled.json",
-            std::env::var("CARGO_MANIFEST_DIR")
-                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
-        ))
-        .unwrap();
-        let e: ScheduledEvent = serde_json::from_str(&text).unwrap();
-        assert_eq!(e.detail_type.as_deref(), Some("Scheduled Event"));
-        assert!(e.time.is_some());
-        let e: ScheduledEvent = serde_json::from_str("{}").unwrap();
-        assert_eq!(e, ScheduledEvent::default());
     }
 }

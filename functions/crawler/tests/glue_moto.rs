@@ -17,7 +17,7 @@ use aws_sdk_glue::types::{
 };
 use aws_sdk_glue::Client;
 use std::time::Duration;
-use stockstream_crawler::backoff::Backoff;
+use stockstream_lambda::backoff::Backoff;
 use stockstream_crawler::config::CrawlerConfig;
 use stockstream_crawler::handler::{handle, CrawlerError, Outcome, ScheduledEvent};
 

@@ -16,6 +16,8 @@
 //! secrets themselves are read once, at cold start ([`crate::secrets`]).
 
 use std::time::Duration;
+pub use stockstream_lambda::config::ConfigError;
+use stockstream_lambda::config::Env;
 
 /// Everything the function needs besides its clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,10 +139,10 @@ impl Security {
             Some(p) => {
                 let up = p.to_ascii_uppercase();
                 if !PROTOCOLS.contains(&up.as_str()) {
-                    return Err(ConfigError {
-                        variable: "KAFKA_SECURITY_PROTOCOL",
-                        problem: format!("{p:?} is not one of {}", PROTOCOLS.join(", ")),
-                    });
+                    return Err(ConfigError::new(
+                        "KAFKA_SECURITY_PROTOCOL",
+                        format!("{p:?} is not one of {}", PROTOCOLS.join(", ")),
+                    ));
                 }
                 up
             }
@@ -152,45 +154,45 @@ impl Security {
         let mechanism = set("KAFKA_SASL_MECHANISM").map(|m| m.to_ascii_uppercase());
         if let Some(m) = &mechanism {
             if !MECHANISMS.contains(&m.as_str()) {
-                return Err(ConfigError {
-                    variable: "KAFKA_SASL_MECHANISM",
-                    problem: format!("{m:?} is not one of {}", MECHANISMS.join(", ")),
-                });
+                return Err(ConfigError::new(
+                    "KAFKA_SASL_MECHANISM",
+                    format!("{m:?} is not one of {}", MECHANISMS.join(", ")),
+                ));
             }
         }
         let sasl = match (uses_sasl, sasl_arn) {
             (true, Some(arn)) => Some((mechanism.unwrap_or_else(|| "SCRAM-SHA-512".into()), arn)),
             (true, None) => {
-                return Err(ConfigError {
-                    variable: "KAFKA_SASL_SECRET_ARN",
-                    problem: format!(
+                return Err(ConfigError::new(
+                    "KAFKA_SASL_SECRET_ARN",
+                    format!(
                         "is not set, but KAFKA_SECURITY_PROTOCOL is {protocol}; give the secret with the username and password"
                     ),
-                })
+                ))
             }
             (false, Some(_)) => {
-                return Err(ConfigError {
-                    variable: "KAFKA_SECURITY_PROTOCOL",
-                    problem: format!(
+                return Err(ConfigError::new(
+                    "KAFKA_SECURITY_PROTOCOL",
+                    format!(
                         "is {protocol}, which sends no credentials, but KAFKA_SASL_SECRET_ARN is set; use SASL_SSL"
                     ),
-                })
+                ))
             }
             (false, None) => {
                 if mechanism.is_some() {
-                    return Err(ConfigError {
-                        variable: "KAFKA_SASL_MECHANISM",
-                        problem: format!("is set, but KAFKA_SECURITY_PROTOCOL is {protocol}, not SASL"),
-                    });
+                    return Err(ConfigError::new(
+                        "KAFKA_SASL_MECHANISM",
+                        format!("is set, but KAFKA_SECURITY_PROTOCOL is {protocol}, not SASL"),
+                    ));
                 }
                 None
             }
         };
         if ca_secret_arn.is_some() && !protocol.ends_with("SSL") {
-            return Err(ConfigError {
-                variable: "KAFKA_CA_SECRET_ARN",
-                problem: format!("is set, but KAFKA_SECURITY_PROTOCOL is {protocol}, without TLS"),
-            });
+            return Err(ConfigError::new(
+                "KAFKA_CA_SECRET_ARN",
+                format!("is set, but KAFKA_SECURITY_PROTOCOL is {protocol}, without TLS"),
+            ));
         }
         Ok(Security {
             protocol,
@@ -200,69 +202,27 @@ impl Security {
     }
 }
 
-/// A setting that is missing or wrong, named.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    /// The environment variable.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
-fn prefix(
-    variable: &'static str,
-    value: Option<String>,
-    default: &str,
-) -> Result<String, ConfigError> {
-    let p = value.unwrap_or_else(|| default.to_string());
-    let p = p.trim().trim_matches('/').to_string();
-    if p.is_empty() {
-        return Err(ConfigError {
-            variable,
-            problem: "is empty; it needs its own prefix, apart from the drop prefix".into(),
-        });
-    }
-    Ok(p)
-}
-
 impl ReplayConfig {
     /// Reads the settings through `get` (the process environment in `main`).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let brokers = get("KAFKA_BROKERS")
-            .map(|b| b.trim().to_string())
-            .filter(|b| !b.is_empty())
-            .ok_or(ConfigError {
-                variable: "KAFKA_BROKERS",
-                problem: "is not set; give the bootstrap servers as host:port,host:port".into(),
-            })?;
+        let brokers = Env::new(&get).required(
+            "KAFKA_BROKERS",
+            "give the bootstrap servers as host:port,host:port",
+        )?;
         let topic = get("KAFKA_TOPIC")
             .map(|t| t.trim().to_string())
             .unwrap_or_else(|| "stock-bars".into());
         if topic.is_empty() || topic.contains(|c: char| c.is_whitespace() || c == ',') {
-            return Err(ConfigError {
-                variable: "KAFKA_TOPIC",
-                problem: format!("{topic:?} is not a topic name"),
-            });
+            return Err(ConfigError::new(
+                "KAFKA_TOPIC",
+                format!("{topic:?} is not a topic name"),
+            ));
         }
-        let rejects_prefix = prefix(
-            "REPLAY_REJECTS_PREFIX",
-            get("REPLAY_REJECTS_PREFIX"),
-            "rejects",
-        )?;
-        let state_prefix = prefix("REPLAY_STATE_PREFIX", get("REPLAY_STATE_PREFIX"), "replay")?;
-        let deadline = match get("REPLAY_DEADLINE_SECONDS") {
-            None => Duration::from_secs(840),
-            Some(s) => match s.trim().parse::<u64>() {
-                Ok(n) if (1..=900).contains(&n) => Duration::from_secs(n),
-                _ => {
-                    return Err(ConfigError {
-                        variable: "REPLAY_DEADLINE_SECONDS",
-                        problem: format!("{s:?} is not a number of seconds from 1 to 900"),
-                    })
-                }
-            },
-        };
+        let env = Env::new(&get);
+        const OWN: &str = "it needs its own prefix, apart from the drop prefix";
+        let rejects_prefix = env.prefix("REPLAY_REJECTS_PREFIX", "rejects", OWN)?;
+        let state_prefix = env.prefix("REPLAY_STATE_PREFIX", "replay", OWN)?;
+        let deadline = env.seconds("REPLAY_DEADLINE_SECONDS", Duration::from_secs(840), 1..=900)?;
         let security = Security::from_env(&get)?;
         let access = KafkaAccess {
             protocol: Some(security.protocol.clone()),
@@ -283,14 +243,7 @@ impl ReplayConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
+    use stockstream_lambda::config::pairs as env;
 
     #[test]
     fn defaults_and_trimming() {

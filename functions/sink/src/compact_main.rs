@@ -12,37 +12,30 @@
 //! next run finishes or rolls back the one in flight before it plans more.
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use stockstream_lambda::event::ScheduledEvent;
+use stockstream_lambda::start::Level;
+use stockstream_lambda::Function;
 use stockstream_sink::compact::{Compactor, LockedRun, DEFAULT_TARGET_ROWS};
 use stockstream_sink::config::LambdaConfig;
 use stockstream_sink::lock::{self, Lock, S3Objects, FUNCTION_TIMEOUT, LEASE_MARGIN};
 use stockstream_sink::s3::S3;
 
+const COMPACT: Function = Function {
+    name: "compact",
+    locally: "run `stockstream-local compact`",
+};
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        eprintln!(
-            "compact: AWS_LAMBDA_RUNTIME_API is not set, so this is not running inside AWS Lambda. \
-             Deploy it with the SAM template; locally, run `stockstream-local compact`."
-        );
-        std::process::exit(2);
-    }
-    let get = |k: &str| std::env::var(k).ok();
-    let (config, lock_key) = match LambdaConfig::from_env(get)
-        .and_then(|c| lock::check_key(get("COMPACTION_LOCK_KEY"), &c.sink.prefix).map(|k| (c, k)))
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("compact: bad configuration: {e}");
-            std::process::exit(2);
-        }
-    };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let conf = aws_sdk_s3::config::Builder::from(&aws)
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(conf);
-    let store = S3::new(client.clone(), config.bucket.clone());
-    let objects = S3Objects::new(client, config.bucket.clone());
+    let ((config, lock_key), aws) = COMPACT
+        .start(|get| {
+            let config = LambdaConfig::from_env(get)?;
+            let key = lock::check_key(get("COMPACTION_LOCK_KEY"), &config.sink.prefix)?;
+            Ok::<_, stockstream_lambda::config::ConfigError>((config, key))
+        })
+        .await;
+    let store = S3::from_sdk(&aws, config.bucket.clone());
+    let objects = S3Objects::from(store.clone());
     let lock = Lock {
         objects: &objects,
         key: lock_key,
@@ -50,20 +43,43 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let (store, config, lock) = (&store, &config, &lock);
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
+        move |event: LambdaEvent<ScheduledEvent>| async move {
             let c = Compactor {
                 store,
                 prefix: config.sink.prefix.clone(),
                 target_rows: DEFAULT_TARGET_ROWS,
             };
-            let request_id = &event.context.request_id;
-            let result = c.run_locked(lock, request_id, chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())).await;
-            let line = match &result {
-                Ok(o @ LockedRun::Compacted { .. }) => serde_json::json!({"level": "info", "message": "compaction run", "request_id": request_id, "outcome": o}),
-                Ok(LockedRun::Skipped { lock_held_by }) => serde_json::json!({"level": "info", "message": format!("compaction skipped: the lock {} is held by run {} since {}", lock.key, lock_held_by.owner, lock_held_by.taken_at), "request_id": request_id, "lock_held_by": lock_held_by}),
-                Err(e) => serde_json::json!({"level": "error", "message": e.to_string(), "request_id": request_id, "prefix": config.sink.prefix}),
-            };
-            println!("{line}");
+            let id = &event.context.request_id;
+            let result = c
+                .run_locked(
+                    lock,
+                    id,
+                    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+                )
+                .await;
+            match &result {
+                Ok(o @ LockedRun::Compacted { .. }) => COMPACT.log(
+                    Level::Info,
+                    "compaction run",
+                    id,
+                    serde_json::json!({ "outcome": o }),
+                ),
+                Ok(LockedRun::Skipped { lock_held_by }) => COMPACT.log(
+                    Level::Info,
+                    format!(
+                        "compaction skipped: the lock {} is held by run {} since {}",
+                        lock.key, lock_held_by.owner, lock_held_by.taken_at
+                    ),
+                    id,
+                    serde_json::json!({ "lock_held_by": lock_held_by }),
+                ),
+                Err(e) => COMPACT.log(
+                    Level::Error,
+                    e,
+                    id,
+                    serde_json::json!({ "prefix": config.sink.prefix }),
+                ),
+            }
             Ok::<LockedRun, lambda_runtime::Error>(result?)
         },
     ))

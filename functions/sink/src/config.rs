@@ -12,6 +12,8 @@
 
 use crate::handler::{check_namespace, SinkConfig};
 use crate::layout::Layout;
+pub use stockstream_lambda::config::ConfigError;
+use stockstream_lambda::config::Env;
 
 /// Everything the Lambda needs besides its clients.
 #[derive(Debug, Clone)]
@@ -24,57 +26,26 @@ pub struct LambdaConfig {
     pub metrics_namespace: String,
 }
 
-/// A setting that is missing or wrong, named.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    /// The environment variable.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
 impl LambdaConfig {
     /// Reads the settings through `get` (the process environment in `main`).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let bucket = get("SINK_BUCKET")
-            .filter(|b| !b.trim().is_empty())
-            .ok_or(ConfigError {
-                variable: "SINK_BUCKET",
-                problem: "is not set; name the lake's bucket".into(),
-            })?;
-        if bucket.contains('/') || bucket.contains(' ') {
-            return Err(ConfigError {
-                variable: "SINK_BUCKET",
-                problem: format!("{bucket:?} is not a bucket name (no slashes or spaces; put paths in SINK_PREFIX)"),
-            });
-        }
-        let prefix = get("SINK_PREFIX").unwrap_or_else(|| "lake/bars".into());
-        let prefix = prefix.trim_matches('/').to_string();
-        if prefix.is_empty() {
-            return Err(ConfigError {
-                variable: "SINK_PREFIX",
-                problem: "is empty; the table needs its own prefix".into(),
-            });
-        }
-        let layout = match get("SINK_LAYOUT").as_deref().unwrap_or("year") {
+        let env = Env::new(get);
+        let bucket = env.bucket("SINK_BUCKET", "name the lake's bucket", "SINK_PREFIX")?;
+        let prefix = env.prefix("SINK_PREFIX", "lake/bars", "the table needs its own prefix")?;
+        let layout = match env.or("SINK_LAYOUT", "year").as_str() {
             "year" => Layout::Year,
             "month" => Layout::Month,
             other => {
-                return Err(ConfigError {
-                    variable: "SINK_LAYOUT",
-                    problem: format!("{other:?} is not year or month"),
-                })
+                return Err(ConfigError::new(
+                    "SINK_LAYOUT",
+                    format!("{other:?} is not year or month"),
+                ))
             }
         };
-        let state_namespace = get("SINK_STATE_NAMESPACE")
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty());
+        let state_namespace = env.value("SINK_STATE_NAMESPACE");
         if let Some(n) = &state_namespace {
-            check_namespace(n).map_err(|problem| ConfigError {
-                variable: "SINK_STATE_NAMESPACE",
-                problem,
-            })?;
+            check_namespace(n)
+                .map_err(|problem| ConfigError::new("SINK_STATE_NAMESPACE", problem))?;
         }
         Ok(LambdaConfig {
             bucket,
@@ -85,7 +56,7 @@ impl LambdaConfig {
                 state_namespace,
                 regressions: Default::default(),
             },
-            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "StockStream".into()),
+            metrics_namespace: env.or("METRICS_NAMESPACE", "StockStream"),
         })
     }
 }
@@ -93,15 +64,7 @@ impl LambdaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
+    use stockstream_lambda::config::pairs as env;
 
     #[test]
     fn defaults_and_overrides() {

@@ -47,10 +47,7 @@ pub const LEASE_MARGIN: Duration = Duration::from_secs(60);
 /// `main`, not the sink's): a full key in the lake's bucket, outside the table's prefix
 /// `table` (where readers would take it for data).
 pub fn check_key(value: Option<String>, table: &str) -> Result<String, ConfigError> {
-    let problem = |problem: String| ConfigError {
-        variable: "COMPACTION_LOCK_KEY",
-        problem,
-    };
+    let problem = |problem: String| ConfigError::new("COMPACTION_LOCK_KEY", problem);
     let key = value
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty())
@@ -229,6 +226,13 @@ impl S3Objects {
         S3Objects {
             store: S3::new(client, bucket),
         }
+    }
+}
+
+impl From<S3> for S3Objects {
+    /// The lock's objects in the store's bucket, through its client.
+    fn from(store: S3) -> Self {
+        S3Objects { store }
     }
 }
 

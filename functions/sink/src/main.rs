@@ -5,11 +5,18 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use stockstream_core::kafka_event::KafkaEvent;
+use stockstream_lambda::start::{Level, WITH_CARGO_LAMBDA};
+use stockstream_lambda::Function;
 use stockstream_sink::config::LambdaConfig;
 use stockstream_sink::handler::{handle, Summary};
 use stockstream_sink::metrics::{emf_error_line, emf_line};
 use stockstream_sink::parquet_file::Parquet;
 use stockstream_sink::s3::S3;
+
+const SINK: Function = Function {
+    name: "sink",
+    locally: WITH_CARGO_LAMBDA,
+};
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -20,42 +27,41 @@ fn now_ms() -> i64 {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        eprintln!(
-            "sink: AWS_LAMBDA_RUNTIME_API is not set, so this is not running inside AWS Lambda. \
-             Deploy it with the SAM template, or invoke it locally with `cargo lambda watch`."
-        );
-        std::process::exit(2);
-    }
-    let config = match LambdaConfig::from_env(|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("sink: bad configuration: {e}");
-            std::process::exit(2);
-        }
-    };
-    let store = S3::from_env(config.bucket.clone()).await;
+    let (config, aws) = SINK.start(|get| LambdaConfig::from_env(get)).await;
+    let store = S3::from_sdk(&aws, config.bucket.clone());
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "sink".into());
     let (store, config, function) = (&store, &config, &function);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<KafkaEvent>| async move {
-        let encoder = Parquet { ingest_time_ms: now_ms() };
-        let summary: Summary = match handle(&event.payload, store, &encoder, &config.sink).await {
-            Ok(s) => s,
-            Err(e) => {
-                // The error fails the invocation (Lambda retries, then the failure
-                // destination); an alarm-worthy one is counted first.
-                if let Some(line) = emf_error_line(&e, &config.metrics_namespace, function, now_ms()) {
-                    println!("{line}");
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<KafkaEvent>| async move {
+            let encoder = Parquet {
+                ingest_time_ms: now_ms(),
+            };
+            let summary: Summary = match handle(&event.payload, store, &encoder, &config.sink).await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    // The error fails the invocation (Lambda retries, then the failure
+                    // destination); an alarm-worthy one is counted first.
+                    if let Some(line) =
+                        emf_error_line(&e, &config.metrics_namespace, function, now_ms())
+                    {
+                        println!("{line}");
+                    }
+                    return Err(e.into());
                 }
-                return Err(e.into());
-            }
-        };
-        println!(
-            "{}",
-            serde_json::json!({"level": "info", "message": "batch stored", "request_id": event.context.request_id, "summary": summary})
-        );
-        println!("{}", emf_line(&summary, &config.metrics_namespace, function, now_ms()));
-        Ok::<Summary, lambda_runtime::Error>(summary)
-    }))
+            };
+            SINK.log(
+                Level::Info,
+                "batch stored",
+                &event.context.request_id,
+                serde_json::json!({ "summary": summary }),
+            );
+            println!(
+                "{}",
+                emf_line(&summary, &config.metrics_namespace, function, now_ms())
+            );
+            Ok::<Summary, lambda_runtime::Error>(summary)
+        },
+    ))
     .await
 }

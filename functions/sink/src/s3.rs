@@ -33,11 +33,10 @@ impl S3 {
         &self.bucket
     }
 
-    /// The Lambdas' store: credentials and region from the environment, and up to five
-    /// attempts for throttling and 5xx responses.
-    pub async fn from_env(bucket: impl Into<String>) -> Self {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let conf = aws_sdk_s3::config::Builder::from(&aws)
+    /// The Lambdas' store: the function's SDK configuration, and up to five attempts for
+    /// throttling and 5xx responses.
+    pub fn from_sdk(aws: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
+        let conf = aws_sdk_s3::config::Builder::from(aws)
             .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
             .build();
         S3::new(Client::from_conf(conf), bucket)

@@ -1,5 +1,6 @@
-//! Polling intervals that grow: a crawl takes minutes, so asking Glue every second would
-//! only spend API quota. Kept as data so tests pass zero or millisecond delays.
+//! Polling intervals that grow: a Glue crawl takes minutes and most Athena queries a second
+//! or two, so polls start fast and slow down instead of spending API quota. Kept as data so
+//! tests pass zero or millisecond delays.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 pub struct Backoff {
     /// The first delay.
     pub first: Duration,
-    /// Growth per poll (2.0 doubles).
+    /// Growth per poll (2.0 doubles, 1.5 is half as long again).
     pub factor: f64,
     /// The largest delay.
     pub max: Duration,
@@ -20,6 +21,14 @@ impl Backoff {
         first: Duration::from_secs(2),
         factor: 2.0,
         max: Duration::from_secs(15),
+    };
+
+    /// For `GetQueryExecution`: 200 ms, ×1.5, up to 5 s (a cold or queued query can take a
+    /// minute).
+    pub const ATHENA: Backoff = Backoff {
+        first: Duration::from_millis(200),
+        factor: 1.5,
+        max: Duration::from_secs(5),
     };
 
     /// No waiting at all (tests).
@@ -42,7 +51,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delays_double_up_to_the_cap() {
+    fn crawler_delays_double_up_to_the_cap() {
         let d: Vec<u64> = Backoff::CRAWLER
             .delays()
             .take(6)
@@ -50,5 +59,28 @@ mod tests {
             .collect();
         assert_eq!(d, [2, 4, 8, 15, 15, 15]);
         assert!(Backoff::NONE.delays().take(3).all(|d| d.is_zero()));
+    }
+
+    #[test]
+    fn athena_delays_grow_by_half_up_to_the_cap() {
+        let d: Vec<u128> = Backoff::ATHENA
+            .delays()
+            .take(12)
+            .map(|d| d.as_millis())
+            .collect();
+        assert_eq!(
+            d,
+            [200, 300, 450, 675, 1012, 1518, 2278, 3417, 5000, 5000, 5000, 5000]
+        );
+    }
+
+    #[test]
+    fn a_factor_below_one_never_shrinks_the_delay() {
+        let b = Backoff {
+            first: Duration::from_millis(10),
+            factor: 0.5,
+            max: Duration::from_secs(1),
+        };
+        assert!(b.delays().take(4).all(|d| d == Duration::from_millis(10)));
     }
 }

@@ -486,6 +486,9 @@ pub mod sample {
                 from: from(),
                 to: to(),
                 symbols: SPECS.iter().map(|s| s.0.to_string()).collect(),
+                benchmark: None,
+                pairs: 10,
+                pair_candidates: 100,
             },
             insights,
         }

@@ -3,7 +3,8 @@
 //! division, `NULLS LAST`, …), and the one safe way to give them parameters.
 //!
 //! The SQL texts carry named markers (`:from`, `:to`, `:scan_from`, `:year_from`,
-//! `:year_to`, `:symbol_filter`, and the data-quality thresholds of [`QUALITY`]), only in
+//! `:year_to`, `:symbol_filter`, the data-quality thresholds of [`QUALITY`], and the
+//! correlation's `:benchmark`, `:pairs`, `:pair_candidates` and `:full_matrix`), only in
 //! WHERE clauses because Athena allows parameters
 //! nowhere else. [`bind`] turns them into positional placeholders (`?` for Athena and DuckDB,
 //! `$n` for DataFusion) and returns the values to bind, so user input never becomes SQL
@@ -24,9 +25,23 @@ use std::sync::LazyLock;
 /// average and a one-year return at the window's first day.
 pub const LOOKBACK_DAYS: i64 = 400;
 
-/// Most symbols one report may name (Athena's console allows 25 parameters in all; the API
-/// more, but a report of more symbols is unreadable anyway).
-pub const MAX_SYMBOLS: usize = 20;
+/// Most symbols one report may name: the `correlation` insight reports every pair of a named
+/// list (1,225 pairs for 50), where a report of every symbol gets each symbol's correlation
+/// to a benchmark and the most and least correlated pairs instead. Each symbol is one
+/// execution parameter on Athena (the API takes that many; its console only 25 in all).
+pub const MAX_SYMBOLS: usize = 50;
+
+/// Pairs of each side (most and least correlated) a report lists by default.
+pub const DEFAULT_PAIRS: u32 = 10;
+
+/// Most pairs of each side a report may ask for.
+pub const MAX_PAIRS: u32 = 100;
+
+/// Symbols of each end of the benchmark ranking (the most and the least correlated to the
+/// benchmark) among which `correlation` computes pair statistics, when the report covers
+/// every symbol (`:pair_candidates`): at most 200 candidates, 19,900 pairs, whatever the
+/// size of the lake. A lake of at most twice this many symbols gets every pair.
+pub const PAIR_CANDIDATES: u32 = 100;
 
 /// One named insight.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +269,27 @@ pub struct Params {
     pub to: NaiveDate,
     /// Symbols to report on; empty means every symbol in the lake.
     pub symbols: Vec<String>,
+    /// The symbol (an index) every symbol's returns are correlated with; `None` means the
+    /// equal-weight mean of the report's symbols each day (`:benchmark`, empty for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<String>,
+    /// How many of the most and of the least correlated pairs the report lists when it
+    /// covers every symbol (`:pairs`).
+    #[serde(default = "default_pairs")]
+    pub pairs: u32,
+    /// Symbols of each end of the benchmark ranking among which pairs are computed when the
+    /// report covers every symbol (`:pair_candidates`); [`PAIR_CANDIDATES`] unless a test or
+    /// benchmark sets another.
+    #[serde(default = "default_pair_candidates")]
+    pub pair_candidates: u32,
+}
+
+fn default_pairs() -> u32 {
+    DEFAULT_PAIRS
+}
+
+fn default_pair_candidates() -> u32 {
+    PAIR_CANDIDATES
 }
 
 /// A parameter that cannot be used, with what was wrong.
@@ -287,8 +323,14 @@ pub enum ParamError {
         known: String,
     },
     /// Too many symbols.
-    #[error("{0} symbols given; at most {MAX_SYMBOLS}")]
+    #[error("{0} symbols given; at most {MAX_SYMBOLS} (a named list gets its full correlation matrix; leave the list empty for every symbol's correlation to the benchmark and the most and least correlated pairs)")]
     TooMany(usize),
+    /// A number of pairs outside 1..=[`MAX_PAIRS`].
+    #[error("{0} correlation pairs asked; from 1 to {MAX_PAIRS}")]
+    BadPairs(u32),
+    /// A candidate count outside 1..=2,500.
+    #[error("{0} pair candidates asked; from 1 to 2500")]
+    BadCandidates(u32),
 }
 
 /// True for the characters tickers use (`^HSI`, `BRK.B`, `000001.SS`, `EURUSD=X`).
@@ -296,6 +338,31 @@ fn is_ticker(s: &str) -> bool {
     (1..=20).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"^._=-".contains(&b))
+}
+
+/// A symbol is a ticker and, when the lake's symbols are `known`, one of them.
+fn check_symbol(s: &str, known: Option<&[String]>) -> Result<(), ParamError> {
+    if !is_ticker(s) {
+        return Err(ParamError::BadSymbol(s.to_string()));
+    }
+    if let Some(known) = known {
+        if !known.iter().any(|k| k == s) {
+            let mut list = known
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if known.len() > 10 {
+                list.push_str(", …");
+            }
+            return Err(ParamError::UnknownSymbol {
+                symbol: s.to_string(),
+                known: list,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Params {
@@ -315,26 +382,7 @@ impl Params {
         }
         let mut out: Vec<String> = vec![];
         for s in symbols {
-            if !is_ticker(&s) {
-                return Err(ParamError::BadSymbol(s));
-            }
-            if let Some(known) = known {
-                if !known.contains(&s) {
-                    let mut list = known
-                        .iter()
-                        .take(10)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    if known.len() > 10 {
-                        list.push_str(", …");
-                    }
-                    return Err(ParamError::UnknownSymbol {
-                        symbol: s,
-                        known: list,
-                    });
-                }
-            }
+            check_symbol(&s, known)?;
             if !out.contains(&s) {
                 out.push(s);
             }
@@ -343,7 +391,46 @@ impl Params {
             from,
             to,
             symbols: out,
+            benchmark: None,
+            pairs: DEFAULT_PAIRS,
+            pair_candidates: PAIR_CANDIDATES,
         })
+    }
+
+    /// Sets the correlation's benchmark symbol (`None`: the equal-weight mean), checked as
+    /// the report's symbols are: a ticker, and in `known` (the lake's symbols) when given.
+    pub fn with_benchmark(
+        mut self,
+        benchmark: Option<String>,
+        known: Option<&[String]>,
+    ) -> Result<Params, ParamError> {
+        let benchmark = benchmark
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty());
+        if let Some(b) = &benchmark {
+            check_symbol(b, known)?;
+        }
+        self.benchmark = benchmark;
+        Ok(self)
+    }
+
+    /// Sets how many of the most and of the least correlated pairs to list (1..=[`MAX_PAIRS`]).
+    pub fn with_pairs(mut self, pairs: u32) -> Result<Params, ParamError> {
+        if !(1..=MAX_PAIRS).contains(&pairs) {
+            return Err(ParamError::BadPairs(pairs));
+        }
+        self.pairs = pairs;
+        Ok(self)
+    }
+
+    /// Sets the symbols of each end of the benchmark ranking that pairs are computed among
+    /// (1 to 2,500).
+    pub fn with_pair_candidates(mut self, n: u32) -> Result<Params, ParamError> {
+        if !(1..=2_500).contains(&n) {
+            return Err(ParamError::BadCandidates(n));
+        }
+        self.pair_candidates = n;
+        Ok(self)
     }
 
     /// Parses `YYYY-MM-DD` for `which` (`from`/`to`).
@@ -406,6 +493,10 @@ pub fn bind(sql: &str, params: &Params, style: Placeholders) -> Result<Bound, Un
             "stale_bars" => QUALITY.stale_bars.to_string(),
             "max_move" => QUALITY.max_move.to_string(),
             "quality_rows" => QUALITY.rows_per_kind.to_string(),
+            "benchmark" => params.benchmark.clone().unwrap_or_default(),
+            "pairs" => params.pairs.to_string(),
+            "pair_candidates" => params.pair_candidates.to_string(),
+            "full_matrix" => u8::from(!params.symbols.is_empty()).to_string(),
             _ => return None,
         })
     };
@@ -619,6 +710,27 @@ mod tests {
     }
 
     #[test]
+    fn correlation_settings_bind_as_values() {
+        let sql = "WHERE s <> :benchmark AND rn <= CAST(:pairs AS BIGINT) \
+                   AND k <= CAST(:pair_candidates AS BIGINT) AND CAST(:full_matrix AS INTEGER) = 1";
+        let p = params(&[]);
+        let b = bind(sql, &p, Placeholders::Question).unwrap();
+        assert_eq!(b.values, ["", "10", &PAIR_CANDIDATES.to_string(), "0"]);
+        let p = params(&["S1", "S2"])
+            .with_benchmark(Some("HSI".into()), None)
+            .unwrap()
+            .with_pairs(3)
+            .unwrap();
+        let b = bind(sql, &p, Placeholders::Dollar).unwrap();
+        assert_eq!(b.values, ["HSI", "3", &PAIR_CANDIDATES.to_string(), "1"]);
+        // A report written before these settings existed still reads.
+        let old: Params =
+            serde_json::from_str(r#"{"from":"2021-01-01","to":"2021-06-30","symbols":[]}"#)
+                .unwrap();
+        assert_eq!((old.benchmark, old.pairs), (None, DEFAULT_PAIRS));
+    }
+
+    #[test]
     fn scan_window_and_partition_years_cover_the_lookback() {
         let p = params(&[]);
         let b = bind(
@@ -667,10 +779,41 @@ mod tests {
             e.unwrap_err().to_string(),
             "symbol \"IXIC\" is not in the lake (known: HSI, N225)"
         );
-        let many = (0..21).map(|i| format!("S{i}")).collect();
+        let many = |n: usize| (0..n).map(|i| format!("S{i}")).collect::<Vec<_>>();
         assert_eq!(
-            Params::new(d("2021-01-01"), d("2021-02-01"), many, None),
-            Err(ParamError::TooMany(21))
+            Params::new(d("2021-01-01"), d("2021-02-01"), many(51), None),
+            Err(ParamError::TooMany(51))
+        );
+        assert!(ParamError::TooMany(51).to_string().starts_with(
+            "51 symbols given; at most 50 (a named list gets its full correlation matrix"
+        ));
+        assert_eq!(
+            Params::new(d("2021-01-01"), d("2021-02-01"), many(50), None)
+                .unwrap()
+                .symbols
+                .len(),
+            50
+        );
+        let p = params(&[]);
+        assert_eq!(p.clone().with_pairs(0), Err(ParamError::BadPairs(0)));
+        assert_eq!(p.clone().with_pairs(101), Err(ParamError::BadPairs(101)));
+        assert_eq!(p.clone().with_pairs(100).unwrap().pairs, 100);
+        assert_eq!(
+            p.clone().with_benchmark(Some("HSI'--".into()), None),
+            Err(ParamError::BadSymbol("HSI'--".into()))
+        );
+        assert_eq!(
+            p.clone()
+                .with_benchmark(Some("IXIC".into()), Some(&known))
+                .unwrap_err()
+                .to_string(),
+            "symbol \"IXIC\" is not in the lake (known: HSI, N225)"
+        );
+        let b = p.clone().with_benchmark(Some(" HSI ".into()), Some(&known));
+        assert_eq!(b.unwrap().benchmark.as_deref(), Some("HSI"));
+        assert_eq!(
+            p.with_benchmark(Some("".into()), None).unwrap().benchmark,
+            None
         );
         assert!(matches!(
             Params::date("from", "2021-13-01"),

@@ -196,6 +196,10 @@ pub(crate) fn label(column: &str) -> String {
         "symbol_b" => "Symbol B",
         "n_days" => "Common days",
         "correlation" => "Correlation",
+        "benchmark" => "Benchmark",
+        "most" => "Most correlated",
+        "least" => "Least correlated",
+        "pair" => "Pair",
         other => {
             let spaced = other.replace('_', " ");
             let mut chars = spaced.chars();

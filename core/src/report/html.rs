@@ -689,13 +689,7 @@ fn shown_rows(r: &InsightResult) -> (Vec<usize>, Option<String>) {
                 "every golden and death cross and each symbol's latest day".to_string(),
             )
         }),
-        "correlation" => strongest("correlation").map(|idx| {
-            let k = idx.len();
-            (
-                idx,
-                format!("the {k} pairs with the strongest correlation, either sign"),
-            )
-        }),
+        "correlation" => r.column("kind").map(|kind| correlation_rows(r, kind)),
         "volume_anomalies" => strongest("z").map(|idx| {
             let k = idx.len();
             (
@@ -708,6 +702,58 @@ fn shown_rows(r: &InsightResult) -> (Vec<usize>, Option<String>) {
     let (idx, what) =
         picked.unwrap_or_else(|| ((0..TABLE_ROWS).collect(), format!("the first {TABLE_ROWS}")));
     (idx, Some(what))
+}
+
+/// The rows of a long `correlation` table worth reading (its rows come ranked, benchmark
+/// rows first): every most and least correlated pair, the symbols most and least
+/// correlated to the benchmark, and of a full matrix the pairs of strongest correlation.
+fn correlation_rows(r: &InsightResult, kind: usize) -> (Vec<usize>, String) {
+    let of = |k: &str| -> Vec<usize> {
+        (0..r.rows.len())
+            .filter(|&i| text(r.rows[i].get(kind)).as_deref() == Some(k))
+            .collect()
+    };
+    let ends = TABLE_ROWS / 4;
+    let bench = of("benchmark");
+    let mut keep: Vec<usize> = if bench.len() > 2 * ends {
+        bench[..ends]
+            .iter()
+            .chain(&bench[bench.len() - ends..])
+            .copied()
+            .collect()
+    } else {
+        bench.clone()
+    };
+    keep.extend(of("most"));
+    keep.extend(of("least"));
+    let mut matrix: Vec<(usize, f64)> = of("pair")
+        .into_iter()
+        .filter_map(|i| Some((i, number(r.rows[i].get(r.column("correlation")?))?.abs())))
+        .collect();
+    let from_matrix = matrix.len().min(TABLE_ROWS);
+    matrix.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    keep.extend(matrix.iter().take(TABLE_ROWS).map(|(i, _)| *i));
+    keep.sort_unstable();
+    let mut what = vec![];
+    if bench.len() > 2 * ends {
+        what.push(format!(
+            "the {ends} symbols most and the {ends} least correlated to the benchmark"
+        ));
+    } else if !bench.is_empty() {
+        what.push("every symbol against the benchmark".to_string());
+    }
+    if keep
+        .iter()
+        .any(|&i| text(r.rows[i].get(kind)).as_deref() == Some("most"))
+    {
+        what.push("the most and least correlated pairs".to_string());
+    }
+    if from_matrix > 0 {
+        what.push(format!(
+            "the {from_matrix} pairs with the strongest correlation, either sign"
+        ));
+    }
+    (keep, what.join("; "))
 }
 
 fn table(out: &mut String, r: &InsightResult) {
@@ -902,6 +948,9 @@ mod tests {
                 from: NaiveDate::from_ymd_opt(2021, 1, 4).unwrap(),
                 to: NaiveDate::from_ymd_opt(2021, 6, 30).unwrap(),
                 symbols: vec![],
+                benchmark: None,
+                pairs: 10,
+                pair_candidates: 100,
             },
             insights,
         }
@@ -1048,21 +1097,29 @@ mod tests {
 
     #[test]
     fn other_long_tables_keep_the_strongest_or_first_rows() {
-        let pairs: Vec<Vec<Value>> = (0..60)
-            .map(|k| {
-                vec![
-                    json!(format!("A{k}")),
-                    json!("B"),
-                    json!(100),
-                    json!((k as f64 - 30.0) / 31.0),
-                ]
-            })
-            .collect();
-        let corr = result(
+        let columns = [
+            "kind",
+            "rank",
+            "symbol_a",
+            "symbol_b",
+            "n_days",
             "correlation",
-            &["symbol_a", "symbol_b", "n_days", "correlation"],
-            pairs,
-        );
+        ];
+        let row = |kind: &str, k: usize, c: f64| {
+            vec![
+                json!(kind),
+                json!(k + 1),
+                json!(format!("A{k}")),
+                json!("B"),
+                json!(100),
+                json!(c),
+            ]
+        };
+        // A full matrix of a named list: the strongest pairs, either sign.
+        let pairs: Vec<Vec<Value>> = (0..60)
+            .map(|k| row("pair", k, (k as f64 - 30.0) / 31.0))
+            .collect();
+        let corr = result("correlation", &columns, pairs);
         let (rows, what) = shown_rows(&corr);
         assert_eq!(rows.len(), TABLE_ROWS);
         assert!(what.unwrap().contains("strongest"));
@@ -1071,6 +1128,25 @@ mod tests {
             "correlation 0 is not among the strongest"
         );
         assert!(rows.contains(&0) && rows.contains(&59));
+        // Every symbol against the benchmark, then the most and least pairs: both ends of
+        // the benchmark ranking and every pair.
+        let mut all: Vec<Vec<Value>> = (0..500)
+            .map(|k| row("benchmark", k, 1.0 - k as f64 / 250.0))
+            .collect();
+        all.extend((0..10).map(|k| row("most", k, 0.9 - k as f64 / 100.0)));
+        all.extend((0..10).map(|k| row("least", k, -0.9 + k as f64 / 100.0)));
+        let corr = result("correlation", &columns, all);
+        let (rows, what) = shown_rows(&corr);
+        let ends = TABLE_ROWS / 4;
+        let want: Vec<usize> = (0..ends).chain(500 - ends..520).collect();
+        assert_eq!(rows, want);
+        assert_eq!(
+            what.unwrap(),
+            format!(
+                "the {ends} symbols most and the {ends} least correlated to the benchmark; \
+                 the most and least correlated pairs"
+            )
+        );
         let plain = result(
             "latest_close",
             &["symbol"],

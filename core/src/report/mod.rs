@@ -113,6 +113,9 @@ mod tests {
                 from: NaiveDate::from_ymd_opt(2021, 1, 4).unwrap(),
                 to: NaiveDate::from_ymd_opt(2021, 6, 30).unwrap(),
                 symbols: vec!["HSI".into()],
+                benchmark: None,
+                pairs: 10,
+                pair_candidates: 100,
             },
             insights: vec![InsightResult {
                 name: "volatility".into(),

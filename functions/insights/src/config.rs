@@ -10,14 +10,16 @@
 //! | `REPORT_BUCKET` | bucket the report is written to (required) | — |
 //! | `REPORT_PREFIX` | key prefix of the reports | `reports` |
 //! | `REPORT_DAYS` | length of the report window, ending yesterday | `365` |
-//! | `REPORT_SYMBOLS` | comma-separated symbols; empty means every symbol | — |
+//! | `REPORT_SYMBOLS` | comma-separated symbols (at most 50, each pair's correlation reported); empty means every symbol | — |
+//! | `BENCHMARK_SYMBOL` | symbol (an index in the lake) each symbol's returns are correlated with; empty: the equal-weight mean | — |
+//! | `CORRELATION_PAIRS` | most and least correlated pairs listed, each (1 to 100) | `10` |
 //! | `INSIGHT_DEADLINE_SECONDS` | longest one insight's query may run | — (the invocation's time) |
 //! | `REPORTS_TOPIC_ARN` | SNS topic told of each report (summary and link); empty: nobody is told | — |
 //! | `REPORT_LINK_DAYS` | days the report's presigned link lasts; more than 7 (S3's limit) is signed for 7 | `7` |
 
 use chrono::NaiveDate;
 use std::time::Duration;
-use stockstream_core::insights::Params;
+use stockstream_core::insights::{Params, DEFAULT_PAIRS, MAX_PAIRS};
 
 /// Everything the handler needs besides its clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,10 @@ pub struct InsightsConfig {
     pub days: u32,
     /// Symbols to report on (checked tickers); empty means all.
     pub symbols: Vec<String>,
+    /// The correlation's benchmark symbol (a checked ticker); `None`: the equal-weight mean.
+    pub benchmark: Option<String>,
+    /// Most and least correlated pairs to list.
+    pub pairs: u32,
     /// Longest run of one insight's query.
     pub insight_deadline: Option<Duration>,
     /// SNS topic the report's message goes to, when set.
@@ -129,9 +135,28 @@ impl InsightsConfig {
             .unwrap_or_default();
         // The same checks a report's parameters get, once, at start.
         let any_day = NaiveDate::default();
-        let symbols = Params::new(any_day, any_day, symbols, None)
-            .map_err(|e| err("REPORT_SYMBOLS", e.to_string()))?
-            .symbols;
+        let any = Params::new(any_day, any_day, symbols, None)
+            .map_err(|e| err("REPORT_SYMBOLS", e.to_string()))?;
+        let symbols = any.symbols.clone();
+        let benchmark = any
+            .clone()
+            .with_benchmark(value("BENCHMARK_SYMBOL"), None)
+            .map_err(|e| err("BENCHMARK_SYMBOL", e.to_string()))?
+            .benchmark;
+        let pairs = match value("CORRELATION_PAIRS") {
+            None => DEFAULT_PAIRS,
+            Some(n) => n
+                .parse::<u32>()
+                .ok()
+                .and_then(|n| any.clone().with_pairs(n).ok())
+                .map(|p| p.pairs)
+                .ok_or_else(|| {
+                    err(
+                        "CORRELATION_PAIRS",
+                        format!("{n:?} is not a whole number from 1 to {MAX_PAIRS}"),
+                    )
+                })?,
+        };
         let insight_deadline = match value("INSIGHT_DEADLINE_SECONDS") {
             None => None,
             Some(s) => match s.parse::<u64>() {
@@ -186,6 +211,8 @@ impl InsightsConfig {
             prefix,
             days,
             symbols,
+            benchmark,
+            pairs,
             insight_deadline,
             reports_topic,
             link_days,
@@ -229,6 +256,8 @@ mod tests {
                 prefix: "reports".into(),
                 days: 365,
                 symbols: vec![],
+                benchmark: None,
+                pairs: 10,
                 insight_deadline: None,
                 reports_topic: None,
                 link_days: 7,
@@ -245,8 +274,11 @@ mod tests {
                 " arn:aws:sns:eu-west-1:123456789012:reports ",
             ),
             ("REPORT_LINK_DAYS", "3"),
+            ("BENCHMARK_SYMBOL", " ^HSI "),
+            ("CORRELATION_PAIRS", "25"),
         ])))
         .unwrap();
+        assert_eq!((c.benchmark.as_deref(), c.pairs), (Some("^HSI"), 25));
         assert_eq!(
             c.output.as_deref(),
             Some("s3://athena-results/stockstream/")
@@ -299,6 +331,10 @@ mod tests {
             ("REPORTS_TOPIC_ARN", "arn:aws:sns:eu-west-1::reports"),
             ("REPORT_LINK_DAYS", "0"),
             ("REPORT_LINK_DAYS", "a week"),
+            ("BENCHMARK_SYMBOL", "HSI OR 1=1"),
+            ("CORRELATION_PAIRS", "0"),
+            ("CORRELATION_PAIRS", "101"),
+            ("CORRELATION_PAIRS", "ten"),
         ];
         for (k, v) in cases {
             let pairs: Vec<_> = BASE

@@ -2,7 +2,8 @@
 //!
 //! An EventBridge schedule delivers the "Scheduled Event" envelope; its `time` is when the
 //! rule fired, and the report ends the day before (the last complete trading day). A rule's
-//! or a hand-made invocation's `detail` may override `from`, `to` and `symbols`, e.g. to
+//! or a hand-made invocation's `detail` may override `from`, `to`, `symbols`, and the
+//! correlation's `benchmark` (a symbol, or "" for the equal-weight mean) and `pairs`, e.g. to
 //! re-run a past report; every value goes through [`Params::new`] / [`Params::date`], the
 //! same checks as the local runner's flags, so nothing unchecked reaches the SQL.
 
@@ -40,7 +41,7 @@ fn bad(text: impl Into<String>) -> BadParameter {
 }
 
 /// The fields `detail` may carry.
-const DETAIL_FIELDS: [&str; 3] = ["from", "to", "symbols"];
+const DETAIL_FIELDS: [&str; 5] = ["from", "to", "symbols", "benchmark", "pairs"];
 
 /// The report's window and symbols: `to` is the day before the event's time (or `now`),
 /// `from` is `config.days` before `to`, the symbols are the configured ones; `detail`
@@ -102,7 +103,30 @@ pub fn params(
             )))
         }
     };
-    Params::new(from, to, symbols, None).map_err(|e| bad(e.to_string()))
+    let benchmark = match detail.get("benchmark") {
+        None | Some(Value::Null) => config.benchmark.clone(),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(bad(format!(
+                "event detail: benchmark must be a symbol string (\"\" for the equal-weight mean), not {other}"
+            )))
+        }
+    };
+    let pairs = match detail.get("pairs") {
+        None | Some(Value::Null) => config.pairs,
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| {
+                bad(format!(
+                    "event detail: pairs must be a whole number, not {v}"
+                ))
+            })?,
+    };
+    Params::new(from, to, symbols, None)
+        .and_then(|p| p.with_benchmark(benchmark, None))
+        .and_then(|p| p.with_pairs(pairs))
+        .map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]
@@ -119,6 +143,8 @@ mod tests {
             prefix: "reports".into(),
             days: 365,
             symbols: vec!["HSI".into()],
+            benchmark: Some("HSI".into()),
+            pairs: 10,
             insight_deadline: None,
             reports_topic: None,
             link_days: 7,
@@ -172,14 +198,32 @@ mod tests {
         assert_eq!((p.from, p.to), (d("2020-06-30"), d("2021-06-30")));
         assert_eq!(p.symbols, ["N225", "IXIC"]);
         e.detail = Some(json!({"symbols": []}));
-        assert!(params(&e, &config(), now()).unwrap().symbols.is_empty());
+        let p = params(&e, &config(), now()).unwrap();
+        assert!(p.symbols.is_empty());
+        assert_eq!(
+            (p.benchmark.as_deref(), p.pairs),
+            (Some("HSI"), 10),
+            "configured"
+        );
+        e.detail = Some(json!({"benchmark": "", "pairs": 3}));
+        let p = params(&e, &config(), now()).unwrap();
+        assert_eq!((p.benchmark, p.pairs), (None, 3), "the equal-weight mean");
+        e.detail = Some(json!({"benchmark": "N225"}));
+        assert_eq!(
+            params(&e, &config(), now()).unwrap().benchmark.as_deref(),
+            Some("N225")
+        );
 
         let cases = [
             (json!({"to": "2021-02-30"}), "bad report parameter: event detail: to date \"2021-02-30\" is not a date (YYYY-MM-DD)"),
             (json!({"from": "2022-01-01", "to": "2021-01-01"}), "bad report parameter: the window starts 2022-01-01 after it ends 2021-01-01"),
             (json!({"symbols": ["HSI' OR '1'='1"]}), "bad report parameter: symbol \"HSI' OR '1'='1\" is not a ticker (1–20 of A–Z, a–z, 0–9, ^ . _ = -)"),
             (json!({"symbols": [1]}), "bad report parameter: event detail: symbols must be strings, not 1"),
-            (json!({"form": "2021-01-01"}), "bad report parameter: event detail has an unknown field \"form\" (known: from, to, symbols)"),
+            (json!({"form": "2021-01-01"}), "bad report parameter: event detail has an unknown field \"form\" (known: from, to, symbols, benchmark, pairs)"),
+            (json!({"pairs": 0}), "bad report parameter: 0 correlation pairs asked; from 1 to 100"),
+            (json!({"pairs": "ten"}), "bad report parameter: event detail: pairs must be a whole number, not \"ten\""),
+            (json!({"benchmark": 1}), "bad report parameter: event detail: benchmark must be a symbol string (\"\" for the equal-weight mean), not 1"),
+            (json!({"benchmark": "HSI;"}), "bad report parameter: symbol \"HSI;\" is not a ticker (1–20 of A–Z, a–z, 0–9, ^ . _ = -)"),
             (json!({"to": 20210101}), "bad report parameter: event detail: to must be a YYYY-MM-DD string, not 20210101"),
             (json!("x"), "bad report parameter: event detail must be an object, not \"x\""),
         ];

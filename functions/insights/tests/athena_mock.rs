@@ -492,6 +492,8 @@ fn config() -> InsightsConfig {
         prefix: "reports".into(),
         days: 365,
         symbols: vec![],
+        benchmark: None,
+        pairs: 10,
         insight_deadline: None,
         reports_topic: None,
         link_days: 7,

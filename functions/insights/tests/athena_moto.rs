@@ -232,6 +232,8 @@ fn config(workgroup: &str, reports: &str, output: Option<String>) -> InsightsCon
         prefix: "reports".into(),
         days: 365,
         symbols: vec!["HSI".into(), "N225".into()],
+        benchmark: None,
+        pairs: 10,
         insight_deadline: None,
         reports_topic: None,
         link_days: 7,

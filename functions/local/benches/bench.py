@@ -12,7 +12,12 @@ and of each insight, printed below it); both engines use both cores. DuckDB runs
 test does. Then the bytes DataFusion read for a one-month query vs the same query on the
 whole table (partition pruning at work).
 
+`--only correlation` times only the named insights (comma-separated) on both engines;
+`--benchmark SYMBOL` gives the correlation insight a benchmark symbol instead of the
+equal-weight mean; `--suites last-year` skips the "full history" suite.
+
 usage: bench.py LAKE_BENCH_BIN WORKDIR [--symbols N] [--days N] [--repeats R] [--no-compact]
+                [--only NAMES] [--benchmark SYMBOL] [--suites all|last-year]
 """
 import argparse
 import json
@@ -38,7 +43,13 @@ def main():
     ap.add_argument("--days", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-compact", action="store_true")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--benchmark", default="")
+    ap.add_argument("--suites", choices=["all", "last-year"], default="all")
     a = ap.parse_args()
+    os.environ["LAKE_BENCH_ONLY"] = a.only
+    if a.benchmark:
+        os.environ["LAKE_BENCH_BENCHMARK"] = a.benchmark
     bucket = os.path.join(a.workdir, f"lake-{a.symbols}x{a.days}")
     subprocess.run([a.bin, "make-lake", bucket, str(a.symbols), str(a.days)], check=True)
     if not a.no_compact:
@@ -64,6 +75,8 @@ def main():
     twenty = ",".join(f"S{i:05d}" for i in range(0, a.symbols, max(1, a.symbols // 20)))[:20 * 7 - 1]
     suites = [("last year, every symbol", year_ago, to, "all"),
               ("full history, 20 symbols", first, to, twenty)]
+    if a.suites == "last-year":
+        suites = suites[:1]
     objects = sum(1 for d, _, fs in os.walk(os.path.join(bucket, "lake", "bars"))
                   for f in fs if f.endswith(".parquet") and "/_" not in d)
     print(f"lake: {rows:,} rows, {len(parts)} partitions, {objects} objects, "

@@ -13,7 +13,9 @@
 //! - `lake_bench sql BUCKET SQL` runs one query three times and prints its times (and, with
 //!   `LAKE_BENCH_ROWS` set, its first 20 rows as JSON).
 //!
-//! SYMBOLS is a comma-separated list, or `all`.
+//! SYMBOLS is a comma-separated list, or `all`. `jobs` and `suite` run only the insights
+//! named in `LAKE_BENCH_ONLY` (comma-separated) when it is set, and bind the correlation's
+//! benchmark from `LAKE_BENCH_BENCHMARK` (default the equal-weight mean).
 
 use std::path::Path;
 use std::time::Instant;
@@ -31,7 +33,7 @@ use stockstream_sink::commit::{Entry, Sink};
 use stockstream_sink::compact::DEFAULT_TARGET_ROWS;
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
-use stockstream_sink::store::LocalDir;
+use stockstream_store::LocalDir;
 
 fn median(mut t: Vec<f64>) -> f64 {
     t.sort_by(f64::total_cmp);
@@ -59,7 +61,7 @@ fn main() {
         }),
         ["jobs", from, to, symbols] => {
             let p = params(from, to, symbols);
-            let jobs: Vec<_> = insights::all()
+            let jobs: Vec<_> = selected()
                 .iter()
                 .map(|i| {
                     let b = bind(i.sql, &p, Placeholders::Question).unwrap();
@@ -72,7 +74,7 @@ fn main() {
             let bucket = Path::new(bucket);
             let engine = Engine::new(bucket, &load(bucket).unwrap()).await.unwrap();
             let p = params(from, to, symbols);
-            let all = insights::all();
+            let all = selected();
             let mut times = vec![];
             let mut each: Vec<Vec<f64>> = vec![vec![]; all.len()];
             let mut rows = 0;
@@ -160,6 +162,19 @@ fn main() {
     }
 }
 
+/// The insights to run: all, or those `LAKE_BENCH_ONLY` names.
+fn selected() -> Vec<insights::Insight> {
+    let only = std::env::var("LAKE_BENCH_ONLY").unwrap_or_default();
+    let names: Vec<&str> = only.split(',').filter(|n| !n.is_empty()).collect();
+    let all = insights::all();
+    for n in &names {
+        assert!(all.iter().any(|i| i.name == *n), "no insight named {n}");
+    }
+    all.into_iter()
+        .filter(|i| names.is_empty() || names.contains(&i.name))
+        .collect()
+}
+
 fn params(from: &str, to: &str, symbols: &str) -> Params {
     let symbols = if symbols == "all" {
         vec![]
@@ -172,6 +187,8 @@ fn params(from: &str, to: &str, symbols: &str) -> Params {
         symbols,
         None,
     )
+    .unwrap()
+    .with_benchmark(std::env::var("LAKE_BENCH_BENCHMARK").ok(), None)
     .unwrap()
 }
 

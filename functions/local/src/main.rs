@@ -94,9 +94,17 @@ enum Command {
         /// Last day of the report window (YYYY-MM-DD); default the lake's last trading day.
         #[arg(long)]
         to: Option<String>,
-        /// Symbols to report on, comma-separated; default all.
+        /// Symbols to report on, comma-separated (at most 50; their correlation is the full
+        /// matrix); default all.
         #[arg(long, value_delimiter = ',')]
         symbols: Vec<String>,
+        /// The symbol (an index in the lake, e.g. HSI) every symbol's returns are correlated
+        /// with; default the equal-weight mean of the report's symbols.
+        #[arg(long)]
+        benchmark: Option<String>,
+        /// How many of the most and of the least correlated pairs to list (1 to 100).
+        #[arg(long, default_value_t = stockstream_core::insights::DEFAULT_PAIRS)]
+        pairs: u32,
         /// Table to read.
         #[arg(long, default_value = "bars")]
         table: String,
@@ -404,6 +412,8 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
             from,
             to,
             symbols,
+            benchmark,
+            pairs,
             table,
             reports_prefix,
         } => {
@@ -412,6 +422,8 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
                 from,
                 to,
                 symbols,
+                benchmark,
+                pairs: Some(pairs),
                 table,
                 reports_prefix,
             };

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
-use stockstream_core::insights::Params;
+use stockstream_core::insights::{self, Params};
 use stockstream_core::report::{to_csv, to_html, to_json, Report};
 use stockstream_producer::ProduceConfig;
 use stockstream_sink::compact::{CompactOutcome, Compactor};
@@ -265,6 +265,10 @@ pub struct InsightOptions {
     pub to: Option<String>,
     /// Symbols; default all.
     pub symbols: Vec<String>,
+    /// The correlation's benchmark symbol; default the equal-weight mean.
+    pub benchmark: Option<String>,
+    /// Most and least correlated pairs to list; default [`insights::DEFAULT_PAIRS`].
+    pub pairs: Option<u32>,
     /// Table.
     pub table: String,
     /// Folder of reports in the bucket.
@@ -358,12 +362,15 @@ async fn params(engine: &Engine, o: &InsightOptions) -> Result<Params> {
         Some(f) => Params::date("from", f).map_err(|e| usage(e.to_string()))?,
         None => to - Duration::days(365),
     };
-    let known = if o.symbols.is_empty() {
+    let known = if o.symbols.is_empty() && o.benchmark.is_none() {
         None
     } else {
         Some(suite::symbols(engine, &o.table).await?)
     };
-    Params::new(from, to, o.symbols.clone(), known.as_deref()).map_err(|e| usage(e.to_string()))
+    Params::new(from, to, o.symbols.clone(), known.as_deref())
+        .and_then(|p| p.with_benchmark(o.benchmark.clone(), known.as_deref()))
+        .and_then(|p| p.with_pairs(o.pairs.unwrap_or(insights::DEFAULT_PAIRS)))
+        .map_err(|e| usage(e.to_string()))
 }
 
 /// Writes `report.html`, `report.json` and one CSV per insight into `dir`.

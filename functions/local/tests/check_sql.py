@@ -14,10 +14,13 @@ unknown name or `@include` in any other line is an error.
 PARAMS is JSON text, `@path` to a JSON file, or `-` for standard input:
     {"year_from": "2019", "year_to": "2021", "scan_from": "2019-11-18",
      "from": "2020-12-23", "to": "2021-06-30", "symbols": ["AAA", "BBB"]}
-An empty or missing `symbols` list means every symbol.
+An empty or missing `symbols` list means every symbol. The correlation's settings default
+as the Rust `Params` does: `benchmark` "" (the equal-weight mean), `pairs` 10,
+`pair_candidates` 100, and `full_matrix` "1" when `symbols` is given, else "0".
 
 The named markers of the SQL (`:year_from`, `:year_to`, `:scan_from`, `:from`, `:to`,
-`:symbol_filter`) are turned into positional `?` by a small lexer that skips '...' strings,
+`:symbol_filter`, the data-quality thresholds, the correlation's `:benchmark`, `:pairs`,
+`:pair_candidates`, `:full_matrix`) are turned into positional `?` by a small lexer that skips '...' strings,
 "..." identifiers and -- / /* */ comments, the way the Rust binder does. `:symbol_filter`
 becomes `symbol IN (?, ...)` or `TRUE`. Every marker must stand in a WHERE clause (an Athena
 limit), which is checked too.
@@ -184,6 +187,8 @@ def check_markers_in_where(sql):
 def bind(sql, params):
     """Return (sql with positional `?`, list of values) for the named markers."""
     symbols = list(params.get("symbols") or [])
+    params = {"benchmark": "", "pairs": "10", "pair_candidates": "100",
+              "full_matrix": "1" if symbols else "0", **params}
     out, values, pos = [], [], 0
     for kind, text, start, end in tokens(sql):
         if kind != "marker":

@@ -100,7 +100,10 @@ fn cross_check(bucket: &Path, cases: &[Params]) -> (Vec<stockstream_core::report
             for r in &report.insights {
                 let theirs = &results[k];
                 k += 1;
-                let what = format!("{} {}..{} {:?}", r.name, p.from, p.to, p.symbols);
+                let what = format!(
+                    "{} {}..{} {:?} benchmark {:?} pairs {} of {}",
+                    r.name, p.from, p.to, p.symbols, p.benchmark, p.pairs, p.pair_candidates
+                );
                 assert_eq!(r.error, None, "DataFusion: {what}");
                 assert!(
                     theirs.get("error").is_none(),
@@ -259,10 +262,20 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
         "S00004".to_string(),
         "S00006".to_string(),
     ];
+    let year = || Params::new(d("2021-01-01"), d("2021-12-31"), vec![], None).unwrap();
     let cases = [
-        Params::new(d("2021-01-01"), d("2021-12-31"), vec![], None).unwrap(),
+        year(),
         Params::new(d("2020-03-01"), d("2022-03-31"), some, None).unwrap(),
         Params::new(d("2023-06-01"), d("2023-06-30"), vec![], None).unwrap(),
+        // The index case: every other symbol against S00002, three pairs of each side.
+        year()
+            .with_benchmark(Some("S00002".into()), None)
+            .unwrap()
+            .with_pairs(3)
+            .unwrap(),
+        // The screen: pairs only among the 2 symbols most and the 2 least correlated to
+        // the benchmark.
+        year().with_pair_candidates(2).unwrap(),
     ];
     let (reports, compared) = cross_check(dir.path(), &cases);
     assert!(compared > 1000, "compared {compared} rows");
@@ -278,14 +291,11 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
             r.rows.first()
         );
     }
-    assert_eq!(column(full, "correlation", "symbol_a").len(), 8 * 7 / 2);
     assert_eq!(column(&reports[1], "volatility", "symbol").len(), 3);
 
-    // Correlation of one pair over 2020-03..2022-03 (a window across years, so a day key
-    // that dropped the year would pair different days), from the CSV rows: daily log
-    // returns of each symbol, on the days both traded.
-    let (from, to) = (d("2020-03-01"), d("2022-03-31"));
-    let returns = |symbol: &str| -> BTreeMap<NaiveDate, f64> {
+    // Daily log returns of each symbol in a window, from the CSV rows (each return from the
+    // symbol's bar before, which may precede the window).
+    let returns = |symbol: &str, from: NaiveDate, to: NaiveDate| -> BTreeMap<NaiveDate, f64> {
         let mut days: Vec<&Bar> = bars
             .iter()
             .map(|(_, b)| b)
@@ -297,7 +307,122 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
             .map(|w| (w[1].date, (price(w[1]) / price(w[0])).ln()))
             .collect()
     };
-    let (a, b) = (returns("S00001"), returns("S00004"));
+    let symbols: Vec<String> = (0..8).map(|i| format!("S{i:05}")).collect();
+
+    // The full matrix of a named list, over 2020-03..2022-03 (a window across years, so a
+    // day key that dropped the year would pair different days): S00001 with S00004.
+    let (from, to) = (d("2020-03-01"), d("2022-03-31"));
+    let (a, b) = (returns("S00001", from, to), returns("S00004", from, to));
+    let (n, expected) = pearson_on_common_days(&a, &b);
+    let matrix = rows_of(&reports[1], "correlation");
+    let pairs: Vec<_> = matrix
+        .iter()
+        .filter(|r| r["kind"] == json!("pair"))
+        .collect();
+    assert_eq!(pairs.len(), 3, "every pair of three symbols");
+    assert!(matrix.iter().all(|r| r["kind"] != json!("most")));
+    let row = pairs
+        .iter()
+        .find(|r| r["symbol_a"] == json!("S00001") && r["symbol_b"] == json!("S00004"))
+        .expect("the pair S00001/S00004");
+    assert!(n > 400, "{n} common days");
+    assert_eq!(row["n_days"], json!(n), "common trading days");
+    let got = row["correlation"].as_f64().unwrap();
+    assert!(close(got, expected), "correlation {got} vs {expected}");
+
+    // The year report against figures from the CSV rows: each symbol against the
+    // equal-weight mean of the day's returns, then every pair, the most and least listed.
+    let (from, to) = (d("2021-01-01"), d("2021-12-31"));
+    let r: BTreeMap<&str, BTreeMap<NaiveDate, f64>> = symbols
+        .iter()
+        .map(|s| (s.as_str(), returns(s, from, to)))
+        .collect();
+    let mean_of = |members: &[&str]| -> BTreeMap<NaiveDate, f64> {
+        let mut sums: BTreeMap<NaiveDate, (f64, f64)> = BTreeMap::new();
+        for s in members {
+            for (day, x) in &r[s] {
+                let e = sums.entry(*day).or_default();
+                e.0 += x;
+                e.1 += 1.0;
+            }
+        }
+        sums.into_iter().map(|(day, (t, n))| (day, t / n)).collect()
+    };
+    let all: Vec<&str> = symbols.iter().map(String::as_str).collect();
+    let mean = mean_of(&all);
+    let check_benchmark = |report: &stockstream_core::report::Report,
+                           members: &[&str],
+                           bench: &BTreeMap<NaiveDate, f64>,
+                           label: &str| {
+        let rows = rows_of(report, "correlation");
+        let got: Vec<_> = rows
+            .iter()
+            .filter(|r| r["kind"] == json!("benchmark"))
+            .collect();
+        assert_eq!(got.len(), members.len(), "one benchmark row per symbol");
+        let mut want: Vec<(f64, String, usize)> = members
+            .iter()
+            .map(|s| {
+                let (n, c) = pearson_on_common_days(&r[s], bench);
+                (c, s.to_string(), n)
+            })
+            .collect();
+        want.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        for (k, (row, (c, s, n))) in got.iter().zip(&want).enumerate() {
+            assert_eq!(row["rank"], json!(k + 1));
+            assert_eq!(row["symbol_a"], json!(s), "rank {}", k + 1);
+            assert_eq!(row["symbol_b"], json!(label));
+            assert_eq!(row["n_days"], json!(n));
+            let got = row["correlation"].as_f64().unwrap();
+            assert!(close(got, *c), "{s}: {got} vs {c}");
+        }
+        want
+    };
+    let ranked = check_benchmark(&reports[0], &all, &mean, "equal-weight mean");
+    let check_pairs = |report: &stockstream_core::report::Report, members: &[&str], n: usize| {
+        let mut every: Vec<(f64, &str, &str)> = vec![];
+        for (i, x) in members.iter().enumerate() {
+            for y in &members[i + 1..] {
+                let (x, y) = if x < y { (*x, *y) } else { (*y, *x) };
+                every.push((pearson_on_common_days(&r[x], &r[y]).1, x, y));
+            }
+        }
+        every.sort_by(|p, q| q.0.total_cmp(&p.0).then(p.1.cmp(q.1)).then(p.2.cmp(q.2)));
+        let rows = rows_of(report, "correlation");
+        for (kind, want) in [
+            ("most", every.iter().take(n).collect::<Vec<_>>()),
+            ("least", every.iter().rev().take(n).collect()),
+        ] {
+            let got: Vec<_> = rows.iter().filter(|r| r["kind"] == json!(kind)).collect();
+            assert_eq!(got.len(), n.min(every.len()), "{kind}");
+            for (row, (c, x, y)) in got.iter().zip(want) {
+                assert_eq!((&row["symbol_a"], &row["symbol_b"]), (&json!(x), &json!(y)));
+                let got = row["correlation"].as_f64().unwrap();
+                assert!(close(got, *c), "{kind} {x}/{y}: {got} vs {c}");
+            }
+        }
+    };
+    check_pairs(&reports[0], &all, 10);
+
+    // Against the index S00002: it leaves every other row.
+    let others: Vec<&str> = all.iter().copied().filter(|s| *s != "S00002").collect();
+    check_benchmark(&reports[3], &others, &r["S00002"], "S00002");
+    check_pairs(&reports[3], &others, 3);
+
+    // The screen: only the two symbols at each end of the benchmark ranking are paired.
+    let ends: Vec<&str> = ranked[..2]
+        .iter()
+        .chain(&ranked[6..])
+        .map(|(_, s, _)| s.as_str())
+        .collect();
+    check_pairs(&reports[4], &ends, 6);
+}
+
+/// Pearson correlation of two daily series on the days both have, with that day count.
+fn pearson_on_common_days(
+    a: &BTreeMap<NaiveDate, f64>,
+    b: &BTreeMap<NaiveDate, f64>,
+) -> (usize, f64) {
     let both: Vec<(f64, f64)> = a
         .iter()
         .filter_map(|(day, x)| b.get(day).map(|y| (*x, *y)))
@@ -310,22 +435,7 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
     let cov: f64 = both.iter().map(|p| (p.0 - mean_a) * (p.1 - mean_b)).sum();
     let var_a: f64 = both.iter().map(|p| (p.0 - mean_a).powi(2)).sum();
     let var_b: f64 = both.iter().map(|p| (p.1 - mean_b).powi(2)).sum();
-    let expected = cov / (var_a * var_b).sqrt();
-    let pairs = reports[1]
-        .insights
-        .iter()
-        .find(|r| r.name == "correlation")
-        .unwrap();
-    assert_eq!(pairs.columns[..3], ["symbol_a", "symbol_b", "n_days"]);
-    let row = pairs
-        .rows
-        .iter()
-        .find(|r| r[0] == json!("S00001") && r[1] == json!("S00004"))
-        .expect("the pair S00001/S00004");
-    assert!(both.len() > 400, "{} common days", both.len());
-    assert_eq!(row[2], json!(both.len()), "common trading days");
-    let got = row[3].as_f64().unwrap();
-    assert!(close(got, expected), "correlation {got} vs {expected}");
+    (both.len(), cov / (var_a * var_b).sqrt())
 }
 
 /// The rows of `insight` in `report` as maps of column name to cell.

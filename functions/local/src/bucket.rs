@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use stockstream_sink::s3::S3;
-use stockstream_sink::store::{Created, Etag, LocalDir, Store, StoreError};
+use stockstream_store::s3::S3;
+use stockstream_store::{Created, Etag, LocalDir, Store, StoreError};
 
 /// Prefixes the crawler and engine need locally.
 const MIRRORED: [&str; 2] = ["lake/", "_catalog/"];
@@ -58,25 +58,6 @@ pub async fn download(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> R
         .to_vec())
 }
 
-/// Builds an S3 client from the environment's credentials and region, with `endpoint` (moto,
-/// MinIO) when given. Without a region configured, `us-east-1`.
-pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(e) = endpoint {
-        loader = loader.endpoint_url(e);
-    }
-    let shared = loader.load().await;
-    let mut conf = aws_sdk_s3::config::Builder::from(&shared);
-    if shared.region().is_none() {
-        conf = conf.region(aws_sdk_s3::config::Region::new("us-east-1"));
-    }
-    if endpoint.is_some() {
-        // Local S3 servers serve buckets as paths, not as host names.
-        conf = conf.force_path_style(true);
-    }
-    aws_sdk_s3::Client::from_conf(conf.build())
-}
-
 impl Bucket {
     /// `s3://name` (checked to exist) or a directory path. `mirror_root` holds S3 mirrors.
     pub async fn open(spec: &str, endpoint: Option<&str>, mirror_root: &Path) -> Result<Self> {
@@ -90,7 +71,7 @@ impl Bucket {
         if name.is_empty() || name.contains('/') {
             bail!("--bucket {spec:?}: write s3://NAME (the lake's prefixes are fixed: lake/, _catalog/, reports/)");
         }
-        let client = s3_client(endpoint).await;
+        let client = stockstream_store::client::from_env(endpoint).await;
         client
             .head_bucket()
             .bucket(name)

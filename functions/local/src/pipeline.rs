@@ -143,7 +143,7 @@ pub async fn read_failures(spec: &str, endpoint: Option<&str>) -> Result<Vec<(St
             .collect();
     };
     let (name, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let client = crate::bucket::s3_client(endpoint).await;
+    let client = stockstream_store::client::from_env(endpoint).await;
     let mut keys = vec![];
     let mut pages = client
         .list_objects_v2()

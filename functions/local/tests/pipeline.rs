@@ -324,30 +324,7 @@ fn services() -> Option<(String, String)> {
     }
 }
 
-/// A name no other test of this run uses: the clock alone can repeat between threads.
-fn unique(name: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{name}-{nanos}-{n}")
-}
-
-fn s3() -> aws_sdk_s3::Client {
-    let (_, endpoint) = services().unwrap();
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
+use stockstream_store::moto::{s3, unique};
 
 /// Downloads every object of the bucket into `to`; returns key → size.
 async fn download(c: &aws_sdk_s3::Client, bucket: &str, to: &Path) -> BTreeMap<String, i64> {
@@ -698,19 +675,18 @@ struct Failing<'a, S> {
     left: std::sync::atomic::AtomicUsize,
 }
 
-impl<S: stockstream_sink::store::Store> stockstream_sink::store::Store for Failing<'_, S> {
+impl<S: stockstream_store::Store> stockstream_store::Store for Failing<'_, S> {
     async fn get(
         &self,
         key: &str,
-    ) -> Result<Option<(Vec<u8>, stockstream_sink::store::Etag)>, stockstream_sink::store::StoreError>
-    {
+    ) -> Result<Option<(Vec<u8>, stockstream_store::Etag)>, stockstream_store::StoreError> {
         self.inner.get(key).await
     }
     async fn put_if_absent(
         &self,
         key: &str,
         bytes: &[u8],
-    ) -> Result<stockstream_sink::store::Created, stockstream_sink::store::StoreError> {
+    ) -> Result<stockstream_store::Created, stockstream_store::StoreError> {
         self.spend(key)?;
         self.inner.put_if_absent(key, bytes).await
     }
@@ -718,25 +694,25 @@ impl<S: stockstream_sink::store::Store> stockstream_sink::store::Store for Faili
         &self,
         key: &str,
         bytes: &[u8],
-        expected: Option<&stockstream_sink::store::Etag>,
-    ) -> Result<bool, stockstream_sink::store::StoreError> {
+        expected: Option<&stockstream_store::Etag>,
+    ) -> Result<bool, stockstream_store::StoreError> {
         self.spend(key)?;
         self.inner.put_if_match(key, bytes, expected).await
     }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, stockstream_sink::store::StoreError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, stockstream_store::StoreError> {
         self.inner.list(prefix).await
     }
-    async fn delete(&self, key: &str) -> Result<(), stockstream_sink::store::StoreError> {
+    async fn delete(&self, key: &str) -> Result<(), stockstream_store::StoreError> {
         self.spend(key)?;
         self.inner.delete(key).await
     }
 }
 
 impl<S> Failing<'_, S> {
-    fn spend(&self, key: &str) -> Result<(), stockstream_sink::store::StoreError> {
+    fn spend(&self, key: &str) -> Result<(), stockstream_store::StoreError> {
         use std::sync::atomic::Ordering;
         if self.left.load(Ordering::SeqCst) == 0 {
-            return Err(stockstream_sink::store::StoreError::Injected { key: key.into() });
+            return Err(stockstream_store::StoreError::Injected { key: key.into() });
         }
         self.left.fetch_sub(1, Ordering::SeqCst);
         Ok(())
@@ -777,7 +753,7 @@ fn a_failed_batch_in_the_failure_bucket_is_redriven_into_its_gap_once() {
         state_namespace: None,
         regressions: Default::default(),
     };
-    let store = stockstream_sink::s3::S3::new(c.clone(), lake.clone());
+    let store = stockstream_store::s3::S3::new(c.clone(), lake.clone());
     let enc = Parquet { ingest_time_ms: 1 };
     rt.block_on(handle(&a, &store, &enc, &config)).unwrap();
     // Batch b fails on every attempt: S3 refuses its writes.

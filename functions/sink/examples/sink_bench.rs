@@ -19,7 +19,7 @@ use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_sink::handler::{handle, SinkConfig, Summary};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
-use stockstream_sink::store::Memory;
+use stockstream_store::Memory;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

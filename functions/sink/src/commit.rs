@@ -49,10 +49,10 @@
 
 use crate::encode::{encode_quarantine, read_quarantine, Encoder};
 use crate::layout::{object_key, state_key, Layout, QUARANTINE};
-use crate::store::{Created, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use stockstream_core::ingest::{LakeRow, Quarantined};
+use stockstream_store::{Created, Store, StoreError};
 
 /// Marks the names of objects written into a gap: `{topic}-{partition}-{first}.redrive.parquet`.
 pub const REDRIVE: &str = "redrive";

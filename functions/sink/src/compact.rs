@@ -32,11 +32,11 @@ use crate::commit::PartitionState;
 use crate::layout::QUARANTINE;
 use crate::lock::{Acquired, Holder, Lock, LockError, LockObjects};
 use crate::parquet_file::{read, write};
-use crate::store::{Created, Store, StoreError};
 use arrow_array::{Array, RecordBatch};
 use arrow_ord::sort::{lexsort_to_indices, SortColumn};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use stockstream_store::{Created, Store, StoreError};
 
 /// Folder (under the table prefix) of the merge manifests.
 pub const MANIFESTS: &str = "_compaction";
@@ -483,11 +483,11 @@ mod tests {
     use crate::commit::Sink;
     use crate::layout::Layout;
     use crate::parquet_file::{rows, Parquet};
-    use crate::store::Memory;
     use pollster::block_on;
     use stockstream_core::ingest::LakeRow;
     use stockstream_core::validate::Warnings;
     use stockstream_core::Bar;
+    use stockstream_store::Memory;
 
     const PREFIX: &str = "lake/bars";
 

@@ -18,7 +18,7 @@ use stockstream_lambda::Function;
 use stockstream_sink::compact::{Compactor, LockedRun, DEFAULT_TARGET_ROWS};
 use stockstream_sink::config::LambdaConfig;
 use stockstream_sink::lock::{self, Lock, S3Objects, FUNCTION_TIMEOUT, LEASE_MARGIN};
-use stockstream_sink::s3::S3;
+use stockstream_store::s3::S3;
 
 const COMPACT: Function = Function {
     name: "compact",

@@ -8,13 +8,13 @@
 use crate::commit::{CommitError, CommitOptions, Outcome, Regressions, Sink, Stamped};
 use crate::encode::Encoder;
 use crate::layout::Layout;
-use crate::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_core::symbols::Symbols;
+use stockstream_store::Store;
 
 /// Settings of the sink, validated once at start-up.
 #[derive(Debug, Clone)]

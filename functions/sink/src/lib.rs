@@ -8,8 +8,8 @@
 //! - [`encode`]: turning a group of rows into an object's bytes (the [`Encoder`] trait, JSON
 //!   lines for quarantine and tests);
 //! - [`parquet_file`]: the lake's encoder, Parquet with the types Athena and Glue expect;
-//! - [`store`]: the small storage interface (create-if-absent, compare-and-swap) and its
-//!   local-directory and in-memory implementations; [`s3`], the S3 one;
+//! - the storage it writes through (create-if-absent, compare-and-swap) is
+//!   [`stockstream_store`]'s `Store`: S3, a local directory or memory;
 //! - [`commit`]: the exactly-once protocol that ties them together;
 //! - [`compact`]: merging a folder's small committed objects into larger sorted ones, run
 //!   on a schedule apart from the trigger;
@@ -32,5 +32,3 @@ pub mod lock;
 pub mod metrics;
 pub mod parquet_file;
 pub mod redrive;
-pub mod s3;
-pub mod store;

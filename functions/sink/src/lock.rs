@@ -23,12 +23,10 @@
 //! precondition failed), 409 (a concurrent conditional request won) and 404 (the object went
 //! away under an `If-Match`) all mean "someone else got there first", never an error.
 //! (The conditional requests need `s3:GetObject`, `s3:PutObject` and `s3:DeleteObject` on the
-//! key.) The [`Store`](crate::store::Store) trait has create-if-absent and compare-and-swap
+//! key.) The [`Store`](stockstream_store::Store) trait has create-if-absent and compare-and-swap
 //! but no conditional delete and does not return the new ETag, hence this small trait.
 
 use crate::config::ConfigError;
-use crate::s3::{failed, S3};
-use crate::store::{Etag, Store, StoreError};
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
@@ -36,6 +34,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
+use stockstream_store::s3::{failed, S3};
+use stockstream_store::{Etag, Store, StoreError};
 
 /// Lambda's longest timeout, and the compaction function's.
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(900);

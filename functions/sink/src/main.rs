@@ -11,7 +11,7 @@ use stockstream_sink::config::LambdaConfig;
 use stockstream_sink::handler::{handle, Summary};
 use stockstream_sink::metrics::{emf_error_line, emf_line};
 use stockstream_sink::parquet_file::Parquet;
-use stockstream_sink::s3::S3;
+use stockstream_store::s3::S3;
 
 const SINK: Function = Function {
     name: "sink",

@@ -19,7 +19,7 @@ use stockstream_sink::compact::Compactor;
 use stockstream_sink::encode::{bar_of, read_json_rows, read_quarantine, Encoder, JsonLines};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::{self, Parquet};
-use stockstream_sink::store::{Memory, Store};
+use stockstream_store::{Memory, Store};
 
 const PREFIX: &str = "lake/bars";
 

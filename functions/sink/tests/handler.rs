@@ -9,7 +9,7 @@ use stockstream_sink::handler::{handle, SinkConfig};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::metrics::{emf_error_line, emf_line};
 use stockstream_sink::parquet_file::Parquet;
-use stockstream_sink::store::{LocalDir, Store};
+use stockstream_store::{LocalDir, Store};
 
 fn repo() -> PathBuf {
     std::path::PathBuf::from(

@@ -15,7 +15,7 @@ use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_sink::commit::{Entry, Sink};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
-use stockstream_sink::store::{LocalDir, Store};
+use stockstream_store::{LocalDir, Store};
 
 #[test]
 #[ignore = "a few seconds in release, longer in debug; run by .ci/test"]

@@ -3,7 +3,6 @@
 //! stored through S3 gives the same objects and rows as through the local directory, and so
 //! does compaction; and compaction's S3 lock lets one run at a time.
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use std::path::PathBuf;
 use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaEvent;
@@ -13,66 +12,22 @@ use stockstream_sink::handler::{handle, SinkConfig};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::lock::{Holder, Lock, S3Objects, FUNCTION_TIMEOUT, LEASE_MARGIN};
 use stockstream_sink::parquet_file::{self, Parquet};
-use stockstream_sink::s3::S3;
-use stockstream_sink::store::{Created, LocalDir, Store};
+use stockstream_store::s3::S3;
+use stockstream_store::{LocalDir, Store};
 
-fn client() -> aws_sdk_s3::Client {
-    let endpoint = std::env::var("STOCKSTREAM_TEST_S3_ENDPOINT")
-        .expect("STOCKSTREAM_TEST_S3_ENDPOINT is not set: run with .ci/test (it starts moto)");
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-async fn bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let b = format!("{name}-{nanos}");
-    client.create_bucket().bucket(&b).send().await.unwrap();
-    b
-}
+use stockstream_store::moto::{bucket, s3 as client};
 
 #[tokio::test]
 #[ignore = "needs the moto server (.ci/test)"]
 async fn conditional_writes_are_honoured() {
     let c = client();
     let s3 = S3::new(c.clone(), bucket(&c, "contract").await);
-    assert_eq!(s3.get("a/b").await.unwrap(), None);
-    assert_eq!(s3.put_if_absent("a/b", b"one").await.unwrap(), Created::Yes);
-    assert_eq!(
-        s3.put_if_absent("a/b", b"two").await.unwrap(),
-        Created::AlreadyExists
-    );
-    let (bytes, tag) = s3.get("a/b").await.unwrap().unwrap();
-    assert_eq!(bytes, b"one");
-    assert!(s3.put_if_match("s", b"1", None).await.unwrap());
+    stockstream_store::contract(&s3).await;
+    let (_, tag) = s3.get("a/b.txt").await.unwrap().unwrap();
     assert!(
-        !s3.put_if_match("s", b"2", None).await.unwrap(),
-        "exists now"
-    );
-    assert!(
-        !s3.put_if_match("s", b"2", Some(&tag)).await.unwrap(),
+        !s3.put_if_match("s.json", b"4", Some(&tag)).await.unwrap(),
         "another object's tag"
     );
-    let (_, t1) = s3.get("s").await.unwrap().unwrap();
-    assert!(s3.put_if_match("s", b"2", Some(&t1)).await.unwrap());
-    assert!(
-        !s3.put_if_match("s", b"3", Some(&t1)).await.unwrap(),
-        "stale tag"
-    );
-    assert_eq!(s3.get("s").await.unwrap().unwrap().0, b"2");
-    assert_eq!(s3.list("a/").await.unwrap(), ["a/b"]);
-    s3.delete("a/b").await.unwrap();
-    s3.delete("a/b").await.unwrap();
-    assert_eq!(s3.get("a/b").await.unwrap(), None);
-    assert!(s3.list("a/").await.unwrap().is_empty());
 }
 
 fn repo() -> PathBuf {

@@ -9,7 +9,7 @@ use stockstream_core::kafka_event::KafkaEvent;
 use stockstream_sink::commit::{Entry, Sink};
 use stockstream_sink::encode::{bar_of, read_json_rows, JsonLines};
 use stockstream_sink::layout::Layout;
-use stockstream_sink::store::{LocalDir, Store};
+use stockstream_store::{LocalDir, Store};
 
 fn repo() -> PathBuf {
     std::path::PathBuf::from(

@@ -12,7 +12,7 @@ use stockstream_core::Bar;
 use stockstream_sink::commit::{Entry, Sink};
 use stockstream_sink::layout::Layout;
 use stockstream_sink::parquet_file::Parquet;
-use stockstream_sink::store::LocalDir;
+use stockstream_store::LocalDir;
 
 pub fn repo() -> PathBuf {
     std::path::PathBuf::from(

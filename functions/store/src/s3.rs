@@ -3,7 +3,7 @@
 //! precondition (HTTP 412) is an answer, not an error. Throttling and 5xx responses are
 //! retried with backoff by the SDK's standard retry policy (configured by the caller).
 
-use crate::store::{Created, Etag, Store, StoreError};
+use crate::{Created, Etag, Store, StoreError};
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -24,22 +24,19 @@ impl S3 {
         }
     }
     /// The client, for requests the [`Store`] trait has no verb for (the compaction lock).
-    pub(crate) fn client(&self) -> &Client {
+    pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// The bucket.
-    pub(crate) fn bucket(&self) -> &str {
+    pub fn bucket(&self) -> &str {
         &self.bucket
     }
 
     /// The Lambdas' store: the function's SDK configuration, and up to five attempts for
     /// throttling and 5xx responses.
     pub fn from_sdk(aws: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
-        let conf = aws_sdk_s3::config::Builder::from(aws)
-            .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
-            .build();
-        S3::new(Client::from_conf(conf), bucket)
+        S3::new(crate::client::s3(aws, None), bucket)
     }
 }
 
@@ -48,7 +45,8 @@ fn status<E, R: HttpStatus>(e: &SdkError<E, R>) -> Option<u16> {
 }
 
 /// The HTTP status of a raw response (a seam for the SDK's response type).
-pub(crate) trait HttpStatus {
+pub trait HttpStatus {
+    /// The status code.
     fn status_code(&self) -> u16;
 }
 
@@ -58,10 +56,8 @@ impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
     }
 }
 
-pub(crate) fn failed<
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + HttpStatus,
->(
+/// A failed request as a [`StoreError`], with the HTTP status when there was a response.
+pub fn failed<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug + HttpStatus>(
     key: &str,
     e: SdkError<E, R>,
 ) -> StoreError {

@@ -68,11 +68,11 @@ ACCOUNT = "123456789012"
 BINARIES = ("sink", "compact", "replay", "crawler", "insights")
 # What each binary is built from (a binary older than any of these is stale).
 SOURCES = {
-    "sink": ["functions/sink/src", "functions/lambda/src", "core/src"],
-    "compact": ["functions/sink/src", "functions/lambda/src", "core/src"],
-    "replay": ["functions/replay/src", "functions/lambda/src", "core/src", "producer/src"],
+    "sink": ["functions/sink/src", "functions/lambda/src", "functions/store/src", "core/src"],
+    "compact": ["functions/sink/src", "functions/lambda/src", "functions/store/src", "core/src"],
+    "replay": ["functions/replay/src", "functions/lambda/src", "functions/store/src", "core/src", "producer/src"],
     "crawler": ["functions/crawler/src", "functions/lambda/src"],
-    "insights": ["functions/insights/src", "functions/lambda/src", "core/src"],
+    "insights": ["functions/insights/src", "functions/lambda/src", "functions/store/src", "core/src"],
 }
 # Longest wait for one invocation's answer; every other wait is bounded too.
 INVOKE_TIMEOUT = 120

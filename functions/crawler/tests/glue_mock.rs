@@ -18,9 +18,9 @@ use aws_sdk_glue::types::{
 use aws_sdk_glue::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use std::time::Duration;
-use stockstream_lambda::backoff::Backoff;
 use stockstream_crawler::config::CrawlerConfig;
 use stockstream_crawler::handler::{handle, CrawlerError, Outcome, ScheduledEvent};
+use stockstream_lambda::backoff::Backoff;
 
 const NAME: &str = "stockstream-lake";
 

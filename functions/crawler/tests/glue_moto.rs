@@ -10,27 +10,22 @@
 //! `GetCrawlerMetrics` is not implemented (HTTP 500).
 
 use aws_sdk_glue::config::retry::RetryConfig;
-use aws_sdk_glue::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_glue::types::{
     Column, CrawlerState, CrawlerTargets, DatabaseInput, PartitionInput, S3Target,
     StorageDescriptor, TableInput,
 };
 use aws_sdk_glue::Client;
 use std::time::Duration;
-use stockstream_lambda::backoff::Backoff;
 use stockstream_crawler::config::CrawlerConfig;
 use stockstream_crawler::handler::{handle, CrawlerError, Outcome, ScheduledEvent};
+use stockstream_lambda::backoff::Backoff;
+
+use stockstream_store::moto::{sdk, unique};
 
 fn client() -> Client {
-    let endpoint = std::env::var("STOCKSTREAM_TEST_S3_ENDPOINT")
-        .expect("STOCKSTREAM_TEST_S3_ENDPOINT is not set: run with .ci/test (it starts moto)");
-    let conf = aws_sdk_glue::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
-        // moto answers GetCrawlerMetrics with HTTP 500: one retry is enough to show it is
-        // handled, more only slows the test down.
+    // moto answers GetCrawlerMetrics with HTTP 500: one retry is enough to show it is
+    // handled, more only slows the test down.
+    let conf = aws_sdk_glue::config::Builder::from(&sdk("us-east-1"))
         .retry_config(RetryConfig::standard().with_max_attempts(2))
         .build();
     Client::from_conf(conf)
@@ -46,20 +41,10 @@ fn event() -> ScheduledEvent {
     serde_json::from_str(&text).unwrap()
 }
 
-/// A name no other test of this run uses: the clock alone can repeat between threads.
-fn unique(name: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{name}_{nanos}_{n}")
-}
-
 /// A database and a crawler over an S3 path, as the SAM template declares them.
 async fn crawler(glue: &Client) -> (String, String) {
-    let db = unique("stockstream");
+    // Glue database names: lower case, digits and underscores.
+    let db = unique("stockstream").replace('-', "_");
     let name = unique("stockstream-lake");
     glue.create_database()
         .database_input(DatabaseInput::builder().name(&db).build().unwrap())

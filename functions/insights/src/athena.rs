@@ -8,7 +8,6 @@
 //! expect, the same values DataFusion gives the local twin. A query that goes back to QUEUED
 //! (Athena retries transient failures itself) is simply polled on.
 
-use crate::backoff::Backoff;
 use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 use aws_sdk_athena::Client;
@@ -16,6 +15,7 @@ use serde_json::{Number, Value};
 use std::time::{Duration, Instant};
 use stockstream_core::insights::{self, athena_literal, bind, Insight, Params, Placeholders};
 use stockstream_core::report::{InsightResult, Report};
+use stockstream_lambda::backoff::Backoff;
 
 /// Where and how queries run.
 #[derive(Debug, Clone)]

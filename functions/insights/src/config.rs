@@ -20,6 +20,7 @@
 use chrono::NaiveDate;
 use std::time::Duration;
 use stockstream_core::insights::{Params, DEFAULT_PAIRS, MAX_PAIRS};
+pub use stockstream_lambda::config::ConfigError;
 
 /// Everything the handler needs besides its clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,24 +51,11 @@ pub struct InsightsConfig {
     pub link_days: u32,
 }
 
-/// A setting that is missing or wrong, named.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    /// The environment variable.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
 /// Longest report window: a century is certainly a typo beyond it.
 const MAX_DAYS: u32 = 36_500;
 
 fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        problem: problem.into(),
-    }
+    ConfigError::new(variable, problem)
 }
 
 impl InsightsConfig {
@@ -223,15 +211,7 @@ impl InsightsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| m.get(k).cloned()
-    }
+    use stockstream_lambda::config::pairs as env;
 
     const BASE: [(&str, &str); 3] = [
         ("ATHENA_WORKGROUP", "stockstream"),

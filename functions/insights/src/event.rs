@@ -9,27 +9,9 @@
 
 use crate::config::InsightsConfig;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::Deserialize;
 use serde_json::Value;
 use stockstream_core::insights::Params;
-
-/// The parts of an EventBridge "Scheduled Event" the function reads. Every field is optional
-/// so a hand-made invocation (`{}`) works too.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct ScheduledEvent {
-    /// Event id.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// `Scheduled Event` for a schedule rule.
-    #[serde(default, rename = "detail-type")]
-    pub detail_type: Option<String>,
-    /// When the schedule fired (RFC 3339); the invocation's clock when absent.
-    #[serde(default)]
-    pub time: Option<String>,
-    /// `{}` from a schedule; may carry `from`, `to`, `symbols`.
-    #[serde(default)]
-    pub detail: Option<Value>,
-}
+pub use stockstream_lambda::event::ScheduledEvent;
 
 /// A report parameter that cannot be used, with what was wrong and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,8 +4,8 @@
 //!
 //! - [`config`]: the settings, read once from the environment and checked at start;
 //! - [`event`]: the scheduled event, and the report window and symbols it implies;
-//! - [`backoff`]: polling intervals (injectable, so tests do not sleep for real);
-//! - [`athena`]: one insight on Athena: start, poll, page through typed results;
+//! - [`athena`]: one insight on Athena: start, poll (with the shared
+//!   [`stockstream_lambda::backoff::Backoff`], zero in tests), page through typed results;
 //! - [`publish`]: the report's files and where they go in S3;
 //! - [`notify`]: the message to the report's readers (summary and presigned link) on SNS;
 //! - [`handler`]: the whole invocation.
@@ -16,7 +16,6 @@
 #![deny(missing_docs)]
 
 pub mod athena;
-pub mod backoff;
 pub mod config;
 pub mod event;
 pub mod handler;

@@ -8,29 +8,22 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::time::{Instant, SystemTime};
 use stockstream_insights::athena::Athena;
-use stockstream_insights::backoff::Backoff;
 use stockstream_insights::config::InsightsConfig;
 use stockstream_insights::event::ScheduledEvent;
 use stockstream_insights::handler::{handle, query_deadline, Output};
 use stockstream_insights::notify::{link_days, Notifier, MAX_LINK_DAYS};
+use stockstream_lambda::backoff::Backoff;
+use stockstream_lambda::start::{time_left, Level, WITH_CARGO_LAMBDA};
+use stockstream_lambda::Function;
+
+const INSIGHTS: Function = Function {
+    name: "insights",
+    locally: WITH_CARGO_LAMBDA,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        eprintln!(
-            "insights: AWS_LAMBDA_RUNTIME_API is not set, so this is not running inside AWS Lambda. \
-             Deploy it with the SAM template, or invoke it locally with `cargo lambda watch`."
-        );
-        std::process::exit(2);
-    }
-    let config = match InsightsConfig::from_env(|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("insights: bad configuration: {e}");
-            std::process::exit(2);
-        }
-    };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let (config, aws) = INSIGHTS.start(|get| InsightsConfig::from_env(get)).await;
     let athena = Athena {
         client: aws_sdk_athena::Client::new(&aws),
         workgroup: config.workgroup.clone(),
@@ -38,32 +31,24 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         output: config.output.clone(),
         backoff: Backoff::ATHENA,
     };
-    let s3_conf = aws_sdk_s3::config::Builder::from(&aws)
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5))
-        .build();
-    let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+    let s3 = stockstream_store::client::s3(&aws, None);
     let notifier = config.reports_topic.as_ref().map(|topic| Notifier {
         sns: aws_sdk_sns::Client::new(&aws),
         topic_arn: topic.clone(),
         link_days: config.link_days,
     });
     if link_days(config.link_days) < config.link_days {
-        println!(
-            "{}",
-            serde_json::json!({"level": "warn", "message": format!("REPORT_LINK_DAYS is {}; report links are signed for {MAX_LINK_DAYS} days, S3's limit", config.link_days)})
+        let warning = format!(
+            "REPORT_LINK_DAYS is {}; report links are signed for {MAX_LINK_DAYS} days, S3's limit",
+            config.link_days
         );
+        INSIGHTS.log(Level::Warn, warning, "", serde_json::Value::Null);
     }
     let (athena, s3, notifier, config) = (&athena, &s3, notifier.as_ref(), &config);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ScheduledEvent>| async move {
-            // A deadline already past is unknown (see `query_deadline`), not zero time.
-            let remaining = event
-                .context
-                .deadline()
-                .duration_since(SystemTime::now())
-                .ok();
-            let deadline = query_deadline(Instant::now(), remaining);
-            let request_id = &event.context.request_id;
+            let deadline = query_deadline(Instant::now(), time_left(&event.context));
+            let id = &event.context.request_id;
             match handle(&event.payload, athena, s3, notifier, config, deadline, DateTime::<Utc>::from(SystemTime::now())).await {
                 Ok(p) => {
                     let insights: Vec<_> = p
@@ -74,17 +59,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                             serde_json::json!({"name": r.name, "rows": r.rows.len(), "elapsed_ms": r.elapsed_ms, "error": r.error})
                         })
                         .collect();
-                    println!(
-                        "{}",
-                        serde_json::json!({"level": "info", "message": "report published", "request_id": request_id, "output": p.output, "params": p.report.params, "insights": insights})
-                    );
+                    INSIGHTS.log(Level::Info, "report published", id, serde_json::json!({"output": p.output, "params": p.report.params, "insights": insights}));
                     Ok::<Output, lambda_runtime::Error>(p.output)
                 }
                 Err(e) => {
-                    println!(
-                        "{}",
-                        serde_json::json!({"level": "error", "message": e.to_string(), "request_id": request_id})
-                    );
+                    INSIGHTS.log(Level::Error, &e, id, serde_json::Value::Null);
                     Err(e.into())
                 }
             }

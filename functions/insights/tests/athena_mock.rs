@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 use stockstream_core::insights::{self, athena_literal, bind, by_name, Params, Placeholders};
 use stockstream_core::report::Report;
 use stockstream_insights::athena::{run_one, Athena};
-use stockstream_insights::backoff::Backoff;
 use stockstream_insights::config::InsightsConfig;
 use stockstream_insights::event::ScheduledEvent;
 use stockstream_insights::handler::{handle, InsightsError, Output};
+use stockstream_lambda::backoff::Backoff;
 
 fn athena(client: Client, backoff: Backoff) -> Athena {
     Athena {

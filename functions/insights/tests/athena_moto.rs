@@ -15,7 +15,6 @@
 //! `Subject` and `Message`) during `Publish`; the tests subscribe a local listener to read
 //! the message back.
 
-use aws_sdk_athena::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_athena::types::QueryExecutionState;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -23,53 +22,20 @@ use std::time::{Duration, Instant};
 use stockstream_core::insights;
 use stockstream_core::report::Report;
 use stockstream_insights::athena::Athena;
-use stockstream_insights::backoff::Backoff;
 use stockstream_insights::config::InsightsConfig;
 use stockstream_insights::event::ScheduledEvent;
 use stockstream_insights::handler::{handle, InsightsError};
 use stockstream_insights::notify::Notifier;
+use stockstream_lambda::backoff::Backoff;
 
 /// The state manager is global to the moto server: tests that change a transition run one at
 /// a time.
 static TRANSITIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn endpoint() -> String {
-    std::env::var("STOCKSTREAM_TEST_S3_ENDPOINT")
-        .expect("STOCKSTREAM_TEST_S3_ENDPOINT is not set: run with .ci/test (it starts moto)")
-}
+use stockstream_store::moto::{endpoint, s3 as s3_client, sdk, unique};
 
 fn athena_client(region: &'static str) -> aws_sdk_athena::Client {
-    let conf = aws_sdk_athena::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new(region))
-        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
-        .build();
-    aws_sdk_athena::Client::from_conf(conf)
-}
-
-fn s3_client() -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// A name no other test of this run uses: the clock alone can repeat between threads.
-fn unique(name: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{name}-{nanos}-{n}")
+    aws_sdk_athena::Client::new(&sdk(region))
 }
 
 /// `POST` to moto's own API (`/moto-api/...`), which the SDKs do not speak.
@@ -94,15 +60,7 @@ fn moto_api(path: &str, body: &Value) {
 }
 
 fn sns_client() -> aws_sdk_sns::Client {
-    let conf = aws_sdk_sns::Config::builder()
-        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_sdk_sns::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sns::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .build();
-    aws_sdk_sns::Client::from_conf(conf)
+    aws_sdk_sns::Client::new(&sdk("us-east-1"))
 }
 
 /// Reads one HTTP request or response from `conn`: its head (lower case) and body.

@@ -16,16 +16,13 @@ use stockstream_replay::event::S3Event;
 use stockstream_replay::handler::handle;
 
 fn client(endpoint: &str) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "bench",
+    let aws = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            aws_sdk_s3::config::Credentials::new("test", "test", None, None, "bench"),
         ))
-        .force_path_style(true)
         .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    stockstream_store::client::s3(&aws, Some(endpoint))
 }
 
 fn vm_hwm_kb() -> u64 {

@@ -20,7 +20,7 @@ const REPLAY: Function = Function {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let (mut config, aws) = REPLAY.start(|get| ReplayConfig::from_env(get)).await;
-    let s3 = aws_sdk_s3::Client::new(&aws);
+    let s3 = stockstream_store::client::s3(&aws, None);
     // The Kafka credentials and CA, once per cold start (the trigger's own secrets).
     if config.security.sasl.is_some() || config.security.ca_secret_arn.is_some() {
         let sm = aws_sdk_secretsmanager::Client::new(&aws);

@@ -30,29 +30,7 @@ fn env(name: &str) -> String {
     })
 }
 
-fn s3() -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .endpoint_url(env("STOCKSTREAM_TEST_S3_ENDPOINT"))
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// A name no other test of this run uses: the clock alone can repeat between threads.
-fn unique(name: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{name}-{nanos}-{n}")
-}
+use stockstream_store::moto::{s3, sdk, unique};
 
 fn create_topic(topic: &str, partitions: u32) {
     let repo = std::path::PathBuf::from(
@@ -544,16 +522,7 @@ async fn the_replay_produces_to_a_scram_over_tls_listener_with_the_triggers_secr
     let st = broker.ci_broker(&["create-topic", &topic, "2"]);
     assert!(st.status.success(), "creating topic {topic}");
 
-    let sm = aws_sdk_secretsmanager::Client::from_conf(
-        aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-            .endpoint_url(env("STOCKSTREAM_TEST_S3_ENDPOINT"))
-            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "test", "test", None, None, "moto",
-            ))
-            .build(),
-    );
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk("us-east-1"));
     let login = sm
         .create_secret()
         .name(unique("AmazonMSK_replay"))

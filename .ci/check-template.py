@@ -10,9 +10,10 @@ rust-cargolambda):
   - every environment variable the binary's crate reads is set in the function's Environment
     (or in Globals). "Reads" means `get("NAME")` (the config modules read through a `get`
     closure), a call of a closure or fn that hands its first argument to `get` (such as
-    `required("NAME", ...)`), or `env::var("NAME")` / `env::var_os("NAME")`, in src/**/*.rs of
-    the crate and of the workspace crates it depends on, outside `#[cfg(test)]` and comments,
-    and outside the root files of the crate's other binaries.
+    `required("NAME", ...)`), a reader method of the shared `Env` (`env.seconds("NAME", ...)`),
+    or `env::var("NAME")` / `env::var_os("NAME")`, in src/**/*.rs of the crate and of the
+    workspace crates it depends on, outside `#[cfg(test)]`, comments and modules compiled only
+    with the `test-support` feature, and outside the root files of the crate's other binaries.
     Variables Lambda sets itself (AWS_LAMBDA_*, AWS_REGION, ...) are not expected in the
     template.
 
@@ -182,6 +183,12 @@ def workspace_path_dependencies(root, member, members, ws_deps):
 # to such a reader (insights: `let value = |k: &str| get(k)...; let required = |k, what|
 # value(k)...`), so `required("ATHENA_WORKGROUP", ...)` reads ATHENA_WORKGROUP too.
 ENV_CALL = re.compile(r'\benv::var(?:_os)?\(\s*"([A-Z][A-Z0-9_]*)"\s*\)')
+# The readers of the shared settings type (stockstream_lambda::config::Env): `env.required(
+# "NAME", ...)`, `Env::new(&get).seconds("NAME", ...)`, ...
+ENV_METHOD = re.compile(r'\.(?:raw|value|or|required|number|seconds|prefix|bucket)\(\s*"([A-Z][A-Z0-9_]*)"')
+# Modules compiled only for test suites (`#[cfg(feature = "test-support")] pub mod NAME;`):
+# what they read is no function's setting.
+TEST_SUPPORT_MOD = re.compile(r'#\[cfg\(feature\s*=\s*"test-support"\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;')
 LET_CLOSURE = re.compile(r"\blet\s+(\w+)\s*=\s*(?:move\s+)?\|\s*(\w+)[^|]*\|")
 FN_ITEM = re.compile(r"\bfn\s+(\w+)\s*(?:<[^>{]*>)?\(\s*(\w+)\s*:")
 
@@ -248,8 +255,16 @@ def variables_read(root, crate_dirs, exclude=frozenset()):
     """{NAME: [file:line, ...]} for every variable the crates read, outside the `exclude`d files."""
     found = {}
     for crate in crate_dirs:
-        for path in sorted(glob.glob(os.path.join(root, crate, "src", "**", "*.rs"), recursive=True)):
-            if os.path.normpath(path) in exclude:
+        paths = sorted(glob.glob(os.path.join(root, crate, "src", "**", "*.rs"), recursive=True))
+        test_support = set()
+        for path in paths:
+            with open(path, encoding="utf-8") as f:
+                for m in TEST_SUPPORT_MOD.finditer(f.read()):
+                    d = os.path.dirname(path)
+                    test_support |= {os.path.normpath(os.path.join(d, m.group(1) + ".rs")),
+                                     os.path.normpath(os.path.join(d, m.group(1), "mod.rs"))}
+        for path in paths:
+            if os.path.normpath(path) in exclude or os.path.normpath(path) in test_support:
                 continue
             with open(path, encoding="utf-8") as f:
                 code = code_without_tests_and_comments(f.read())
@@ -258,6 +273,10 @@ def variables_read(root, crate_dirs, exclude=frozenset()):
                 for pattern in (by_name, ENV_CALL):
                     for m in pattern.finditer(line):
                         found.setdefault(m.group(1), []).append(f"{os.path.relpath(path, root)}:{lineno}")
+            # Method calls rustfmt may break after the parenthesis: matched over the file.
+            for m in ENV_METHOD.finditer(code):
+                lineno = code.count("\n", 0, m.start()) + 1
+                found.setdefault(m.group(1), []).append(f"{os.path.relpath(path, root)}:{lineno}")
     return found
 
 

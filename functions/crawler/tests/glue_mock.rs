@@ -25,13 +25,7 @@ use stockstream_lambda::backoff::Backoff;
 const NAME: &str = "stockstream-lake";
 
 fn event() -> ScheduledEvent {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../events/crawler-scheduled.json",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
+    stockstream_lambda::testing::sample_event("crawler-scheduled")
 }
 
 fn config(database: Option<&str>) -> CrawlerConfig {

@@ -32,13 +32,7 @@ fn client() -> Client {
 }
 
 fn event() -> ScheduledEvent {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../events/crawler-scheduled.json",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
+    stockstream_lambda::testing::sample_event("crawler-scheduled")
 }
 
 /// A database and a crawler over an S3 path, as the SAM template declares them.

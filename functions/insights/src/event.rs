@@ -134,13 +134,7 @@ mod tests {
     }
 
     fn sample() -> ScheduledEvent {
-        let text = std::fs::read_to_string(format!(
-            "{}/../../events/insights-scheduled.json",
-            std::env::var("CARGO_MANIFEST_DIR")
-                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
-        ))
-        .unwrap();
-        serde_json::from_str(&text).unwrap()
+        stockstream_lambda::testing::sample_event("insights-scheduled")
     }
 
     fn d(s: &str) -> NaiveDate {

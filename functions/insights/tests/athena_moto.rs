@@ -172,13 +172,7 @@ async fn workgroup(athena: &aws_sdk_athena::Client) -> String {
 }
 
 fn event() -> ScheduledEvent {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../events/insights-scheduled.json",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests")
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
+    stockstream_lambda::testing::sample_event("insights-scheduled")
 }
 
 fn config(workgroup: &str, reports: &str, output: Option<String>) -> InsightsConfig {

@@ -1,7 +1,7 @@
 //! The Lambda binary outside Lambda: it says so and stops, instead of panicking; and a
 //! misconfigured function names the setting at fault.
 
-use std::process::Command;
+use stockstream_lambda::testing::{assert_bad_setting, assert_refuses_outside_lambda};
 
 const SETTINGS: [(&str, &str); 3] = [
     ("ATHENA_WORKGROUP", "stockstream"),
@@ -9,63 +9,55 @@ const SETTINGS: [(&str, &str); 3] = [
     ("REPORT_BUCKET", "stockstream-reports"),
 ];
 
-fn insights() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_insights"));
-    c.envs(SETTINGS);
-    for k in [
-        "ATHENA_OUTPUT",
-        "REPORT_PREFIX",
-        "REPORT_DAYS",
-        "REPORT_SYMBOLS",
-        "INSIGHT_DEADLINE_SECONDS",
-        "REPORTS_TOPIC_ARN",
-        "REPORT_LINK_DAYS",
-    ] {
-        c.env_remove(k);
-    }
-    c
+/// Optional settings the test machine's environment must not lend the binary.
+const OPTIONAL: [&str; 9] = [
+    "ATHENA_OUTPUT",
+    "REPORT_PREFIX",
+    "REPORT_DAYS",
+    "REPORT_SYMBOLS",
+    "INSIGHT_DEADLINE_SECONDS",
+    "REPORTS_TOPIC_ARN",
+    "REPORT_LINK_DAYS",
+    "BENCHMARK_SYMBOL",
+    "CORRELATION_PAIRS",
+];
+
+const BIN: &str = env!("CARGO_BIN_EXE_insights");
+
+/// The binary's start with the required settings, `set`, and without `unset` (and without
+/// any optional one not set).
+fn bad_setting(set: &[(&str, &str)], unset: &[&str], says: &str) {
+    let mut all: Vec<(&str, &str)> = SETTINGS.to_vec();
+    all.retain(|(k, _)| !unset.contains(k));
+    all.extend_from_slice(set);
+    let mut none: Vec<&str> = OPTIONAL.to_vec();
+    none.retain(|k| !set.iter().any(|(s, _)| s == k));
+    none.extend_from_slice(unset);
+    assert_bad_setting(BIN, &all, &none, says);
 }
 
 #[test]
 fn outside_lambda_it_fails_fast_with_a_clear_message() {
-    let out = insights()
-        .env_remove("AWS_LAMBDA_RUNTIME_API")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not running inside AWS Lambda"), "{err}");
+    assert_refuses_outside_lambda(BIN, &SETTINGS);
 }
 
 #[test]
 fn each_missing_required_setting_is_named_at_start() {
     for (missing, _) in SETTINGS {
-        let out = insights()
-            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-            .env_remove(missing)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{missing}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains(&format!("bad configuration: {missing}: is not set")),
-            "{err}"
+        bad_setting(
+            &[],
+            &[missing],
+            &format!("bad configuration: {missing}: is not set"),
         );
     }
 }
 
 #[test]
 fn a_bad_symbol_list_is_named_at_start() {
-    let out = insights()
-        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-        .env("REPORT_SYMBOLS", "HSI,'; DROP TABLE bars")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("REPORT_SYMBOLS: symbol \"'; DROP TABLE bars\" is not a ticker"),
-        "{err}"
+    bad_setting(
+        &[("REPORT_SYMBOLS", "HSI,'; DROP TABLE bars")],
+        &[],
+        "REPORT_SYMBOLS: symbol \"'; DROP TABLE bars\" is not a ticker",
     );
 }
 
@@ -83,16 +75,10 @@ fn a_bad_topic_or_link_lifetime_is_named_at_start() {
             "is not a whole number of days",
         ),
     ] {
-        let out = insights()
-            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-            .env(k, v)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{k}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains(&format!("bad configuration: {k}: \"{v}\" {says}")),
-            "{err}"
+        bad_setting(
+            &[(k, v)],
+            &[],
+            &format!("bad configuration: {k}: \"{v}\" {says}"),
         );
     }
 }

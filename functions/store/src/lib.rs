@@ -125,10 +125,13 @@ pub async fn contract(store: &impl Store) {
     );
     let (bytes, tag) = store.get("a/b.txt").await.unwrap().unwrap();
     assert_eq!(bytes, b"one", "a create never overwrites");
-    assert!(!store
-        .put_if_match("s.json", b"x", Some(&tag))
-        .await
-        .unwrap());
+    assert!(
+        !store
+            .put_if_match("s.json", b"x", Some(&tag))
+            .await
+            .unwrap(),
+        "a version of an object that does not exist (S3 answers 404)"
+    );
     assert!(store.put_if_match("s.json", b"1", None).await.unwrap());
     assert!(
         !store.put_if_match("s.json", b"2", None).await.unwrap(),

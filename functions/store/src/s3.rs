@@ -131,7 +131,10 @@ impl Store for S3 {
         };
         match put.send().await {
             Ok(_) => Ok(true),
+            // 412: the object has another version (or exists, for `If-None-Match`); 404 with
+            // `If-Match`: it has none any more. Either way not the version we read.
             Err(e) if status(&e) == Some(412) => Ok(false),
+            Err(e) if status(&e) == Some(404) && expected.is_some() => Ok(false),
             Err(e) => Err(failed(key, e)),
         }
     }

@@ -10,11 +10,15 @@
 //! `$n` for DataFusion) and returns the values to bind, so user input never becomes SQL
 //! text: symbols and dates are checked by [`Params::new`] and then only ever bound.
 //!
+//! [`runner`] runs the suite on any engine (Athena in the Lambda, DataFusion locally).
+//!
 //! What several insights share is written once, in `sql/fragments/`, and [`compose`]d into
 //! each insight's text where a line `-- @include: NAME` stands: every insight's `base` CTE
 //! (`fragments/base.sql`) and the CTEs of the two data-quality insights
 //! (`fragments/quality.sql`). The composed text is still one whole statement, because Athena
 //! runs one statement and the lake has no views; it is what every engine receives.
+
+pub mod runner;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};

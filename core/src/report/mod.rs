@@ -54,6 +54,44 @@ pub fn to_json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("a Report always serializes")
 }
 
+/// One file of a report, as every runner stores it (the insights Lambda in S3, the local
+/// runner on disk): the same names and bodies everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    /// File name inside the report's folder.
+    pub name: String,
+    /// HTTP content type, so a browser opens the HTML and the CSVs download.
+    pub content_type: &'static str,
+    /// The text.
+    pub body: String,
+}
+
+/// The report's files: one `<insight>.csv` per insight, `report.json`, and `report.html`
+/// last, so that a runner storing them in this order shows the page that links the others
+/// only once they are in place.
+pub fn files(report: &Report) -> Vec<ReportFile> {
+    let mut out: Vec<ReportFile> = report
+        .insights
+        .iter()
+        .map(|r| ReportFile {
+            name: r.csv_file_name(),
+            content_type: "text/csv",
+            body: to_csv(r),
+        })
+        .collect();
+    out.push(ReportFile {
+        name: "report.json".into(),
+        content_type: "application/json",
+        body: to_json(report),
+    });
+    out.push(ReportFile {
+        name: "report.html".into(),
+        content_type: "text/html; charset=utf-8",
+        body: to_html(report),
+    });
+    out
+}
+
 impl Report {
     /// The result called `name`, if the suite produced one.
     pub fn insight(&self, name: &str) -> Option<&InsightResult> {

@@ -13,8 +13,8 @@ use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultCo
 use aws_sdk_athena::Client;
 use serde_json::{Number, Value};
 use std::time::{Duration, Instant};
-use stockstream_core::insights::{self, athena_literal, bind, Insight, Params, Placeholders};
-use stockstream_core::report::{InsightResult, Report};
+use stockstream_core::insights::runner::{Engine, Rows};
+use stockstream_core::insights::{athena_literal, Placeholders};
 use stockstream_lambda::backoff::Backoff;
 
 /// Where and how queries run.
@@ -30,15 +30,6 @@ pub struct Athena {
     pub output: Option<String>,
     /// Intervals between `GetQueryExecution` polls.
     pub backoff: Backoff,
-}
-
-/// A query's rows, typed, with the column names of its header row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rows {
-    /// Column names, from the header row.
-    pub columns: Vec<String>,
-    /// Data rows.
-    pub rows: Vec<Vec<Value>>,
 }
 
 /// Why a query gave no rows.
@@ -304,82 +295,21 @@ impl Athena {
     }
 }
 
-/// A result for `insight` that failed with `error` (no rows).
-fn failed(insight: &Insight, error: String, elapsed: Duration) -> InsightResult {
-    InsightResult {
-        name: insight.name.to_string(),
-        title: insight.title.to_string(),
-        description: insight.description.to_string(),
-        columns: insight.columns.iter().map(|c| c.to_string()).collect(),
-        rows: vec![],
-        error: Some(error),
-        elapsed_ms: elapsed.as_millis() as u64,
-    }
-}
+impl Engine for Athena {
+    const NAME: &'static str = "Athena";
+    const PLACEHOLDERS: Placeholders = Placeholders::Question;
 
-/// Runs one insight; any failure becomes the result's `error`.
-pub async fn run_one(
-    athena: &Athena,
-    insight: &Insight,
-    params: &Params,
-    deadline: Instant,
-) -> InsightResult {
-    let t0 = Instant::now();
-    let outcome = async {
-        let bound = bind(insight.sql, params, Placeholders::Question)
-            .map_err(|e| format!("binding the SQL: {e}"))?;
-        let rows = athena
-            .query(&bound.sql, &bound.values, deadline)
+    /// [`Athena::query`]; without a deadline, Lambda's longest run (15 minutes).
+    async fn query(
+        &self,
+        sql: &str,
+        values: &[String],
+        deadline: Option<Instant>,
+    ) -> Result<Rows, String> {
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(900));
+        Athena::query(self, sql, values, deadline)
             .await
-            .map_err(|e| e.to_string())?;
-        if rows.columns != insight.columns {
-            return Err(format!(
-                "returned columns {:?}, expected {:?}",
-                rows.columns, insight.columns
-            ));
-        }
-        Ok(rows.rows)
-    }
-    .await;
-    match outcome {
-        Ok(rows) => InsightResult {
-            rows,
-            error: None,
-            ..failed(insight, String::new(), t0.elapsed())
-        },
-        Err(e) => failed(insight, e, t0.elapsed()),
-    }
-}
-
-/// Runs every insight in order, each until `per_insight` (when set) or `deadline`, whichever
-/// comes first; an insight reached after `deadline` is reported as not run.
-pub async fn run_all(
-    athena: &Athena,
-    params: &Params,
-    deadline: Instant,
-    per_insight: Option<Duration>,
-    generated_at: String,
-) -> Report {
-    let mut results = vec![];
-    for insight in insights::all() {
-        let now = Instant::now();
-        let result = if now >= deadline {
-            failed(
-                &insight,
-                "not run: the invocation's time ran out before it started".into(),
-                Duration::ZERO,
-            )
-        } else {
-            let own = per_insight.map_or(deadline, |d| deadline.min(now + d));
-            run_one(athena, &insight, params, own).await
-        };
-        results.push(result);
-    }
-    Report {
-        generated_at,
-        engine: "Athena".into(),
-        params: params.clone(),
-        insights: results,
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -8,7 +8,7 @@
 //! reports. A message that cannot be published fails the invocation as well: the report is
 //! in S3, but nobody was told.
 
-use crate::athena::{run_all, Athena};
+use crate::athena::Athena;
 use crate::config::InsightsConfig;
 use crate::event::{params, BadParameter, ScheduledEvent};
 use crate::notify::{notify, Notifier, NotifyError};
@@ -16,6 +16,7 @@ use crate::publish::{folder, publish, PublishError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::{Duration, Instant};
+use stockstream_core::insights::runner::{run_all, Limits};
 use stockstream_core::report::Report;
 
 /// Time kept back from the Lambda deadline for writing the report after the last query.
@@ -103,14 +104,11 @@ pub async fn handle(
 ) -> Result<Published, InsightsError> {
     let params = params(event, config, now)?;
     let generated_at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let report = run_all(
-        athena,
-        &params,
-        deadline,
-        config.insight_deadline,
-        generated_at,
-    )
-    .await;
+    let limits = Limits {
+        deadline: Some(deadline),
+        per_insight: config.insight_deadline,
+    };
+    let report = run_all(athena, &params, generated_at, limits, |_| {}).await;
     let url = publish(s3, &config.bucket, &folder(&config.prefix, now), &report).await?;
     let message_id = match notifier {
         None => None,

@@ -6,47 +6,11 @@
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
-use stockstream_core::report::{to_csv, to_html, to_json, Report};
-
-/// One file of the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct File {
-    /// File name inside the report's folder.
-    pub name: String,
-    /// HTTP content type, so the browser opens the HTML and the CSVs download.
-    pub content_type: &'static str,
-    /// The text.
-    pub body: String,
-}
+use stockstream_core::report::{files, Report};
 
 /// The report's folder (key prefix, no trailing slash) for a run at `at`.
 pub fn folder(prefix: &str, at: DateTime<Utc>) -> String {
     format!("{prefix}/{}", at.format("%Y-%m-%d/%H%M%SZ"))
-}
-
-/// The files, CSVs first and `report.html` last: the page that links them appears only
-/// once everything else is in place.
-pub fn files(report: &Report) -> Vec<File> {
-    let mut out: Vec<File> = report
-        .insights
-        .iter()
-        .map(|r| File {
-            name: r.csv_file_name(),
-            content_type: "text/csv",
-            body: to_csv(r),
-        })
-        .collect();
-    out.push(File {
-        name: "report.json".into(),
-        content_type: "application/json",
-        body: to_json(report),
-    });
-    out.push(File {
-        name: "report.html".into(),
-        content_type: "text/html; charset=utf-8",
-        body: to_html(report),
-    });
-    out
 }
 
 /// Writing a file failed.

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use stockstream_sink::lake_key;
 
 /// Where the catalog of a bucket lives, relative to the bucket's root.
 pub const CATALOG_KEY: &str = "_catalog/catalog.json";
@@ -191,7 +192,7 @@ pub fn crawl(bucket: &Path, target: &str, database: &str) -> Result<CrawlSummary
     for entry in fs::read_dir(&root).map_err(io(&root))? {
         let entry = entry.map_err(io(&root))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_dir() && !skipped(&name) {
+        if entry.path().is_dir() && !lake_key::is_not_data(&name) {
             tables.push(name);
         }
     }
@@ -239,10 +240,6 @@ pub fn crawl(bucket: &Path, target: &str, database: &str) -> Result<CrawlSummary
     Ok(summary)
 }
 
-fn skipped(name: &str) -> bool {
-    name.starts_with('_') || name.starts_with('.') || name == "quarantine"
-}
-
 struct Found {
     columns: Vec<Column>,
     partition_keys: Vec<String>,
@@ -261,18 +258,13 @@ fn scan_table(dir: &Path, summary: &mut CrawlSummary) -> Result<Option<Found>, C
     };
     let mut keys: Option<Vec<String>> = None;
     for (folders, path) in files {
-        let mut these = vec![];
-        let mut values = vec![];
-        for f in &folders {
-            let Some((k, v)) = f.split_once('=') else {
-                return Err(CrawlError::Inconsistent {
-                    path,
-                    problem: format!("folder {f:?} is not a key=value partition"),
-                });
-            };
-            these.push(k.to_string());
-            values.push(v.to_string());
-        }
+        let folder = folders.join("/");
+        let pairs = match lake_key::partition_values(&folder) {
+            Ok(p) => p,
+            Err(problem) => return Err(CrawlError::Inconsistent { path, problem }),
+        };
+        let these: Vec<String> = pairs.iter().map(|(k, _)| k.to_string()).collect();
+        let values: Vec<String> = pairs.iter().map(|(_, v)| v.to_string()).collect();
         match &keys {
             None => keys = Some(these),
             Some(k) if *k != these => {
@@ -319,7 +311,7 @@ fn walk(table: &Path, dir: &Path, out: &mut Vec<(Vec<String>, PathBuf)>) -> Resu
         let entry = entry.map_err(io(dir))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if skipped(&name) {
+        if lake_key::is_not_data(&name) {
             continue;
         }
         if path.is_dir() {

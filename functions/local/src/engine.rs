@@ -57,14 +57,9 @@ fn engine_type(glue: &str) -> Option<DataType> {
     })
 }
 
-/// A query result: column names and rows of JSON cells (dates as `YYYY-MM-DD`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rows {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<Value>>,
-}
+/// A query result: column names and rows of JSON cells (dates as `YYYY-MM-DD`), as every
+/// engine of the insight runner answers.
+pub use stockstream_core::insights::runner::Rows;
 
 /// DataFusion with the catalog's tables registered.
 pub struct Engine {

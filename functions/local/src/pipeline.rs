@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 use stockstream_core::insights::{self, Params};
-use stockstream_core::report::{to_csv, to_html, to_json, Report};
+use stockstream_core::report::Report;
 use stockstream_producer::ProduceConfig;
 use stockstream_sink::compact::{CompactOutcome, Compactor};
 use stockstream_sink::handler::{handle, SinkConfig, Summary};
@@ -373,19 +373,13 @@ async fn params(engine: &Engine, o: &InsightOptions) -> Result<Params> {
         .map_err(|e| usage(e.to_string()))
 }
 
-/// Writes `report.html`, `report.json` and one CSV per insight into `dir`.
+/// Writes the report's files ([`stockstream_core::report::files`]: one CSV per insight,
+/// `report.json`, `report.html`) into `dir`.
 pub fn write_report(dir: &Path, report: &Report) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut files = vec![
-        ("report.html".to_string(), to_html(report)),
-        ("report.json".to_string(), to_json(report)),
-    ];
-    for r in &report.insights {
-        files.push((format!("{}.csv", r.name), to_csv(r)));
-    }
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    for f in stockstream_core::report::files(report) {
+        let path = dir.join(&f.name);
+        std::fs::write(&path, f.body).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

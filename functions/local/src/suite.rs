@@ -1,40 +1,27 @@
-//! The insight suite on the local engine: every insight of the core library, bound with
-//! `$n` placeholders, run on DataFusion; one failing insight is reported as failed and does
-//! not stop the others.
+//! The insight suite on the local engine: DataFusion as a [`runner::Engine`] (`$n`
+//! placeholders, no deadline), so the core's one runner binds and runs every insight; one
+//! failing insight is reported as failed and does not stop the others.
 
 use crate::engine::{Engine, EngineError};
 use std::time::Instant;
-use stockstream_core::insights::{self, bind, Insight, Params, Placeholders};
+use stockstream_core::insights::runner::{self, Limits, Rows};
+use stockstream_core::insights::{Params, Placeholders};
 use stockstream_core::report::{InsightResult, Report};
 
-/// Runs one insight.
-pub async fn run_one(engine: &Engine, insight: &Insight, params: &Params) -> InsightResult {
-    let t0 = Instant::now();
-    let outcome = async {
-        let bound = bind(insight.sql, params, Placeholders::Dollar)
-            .map_err(|e| EngineError::Query(e.to_string()))?;
-        let rows = engine.query(&bound.sql, &bound.values).await?;
-        if rows.columns != insight.columns {
-            return Err(EngineError::Query(format!(
-                "returned columns {:?}, expected {:?}",
-                rows.columns, insight.columns
-            )));
-        }
-        Ok(rows.rows)
-    }
-    .await;
-    let (rows, error) = match outcome {
-        Ok(rows) => (rows, None),
-        Err(e) => (vec![], Some(e.to_string())),
-    };
-    InsightResult {
-        name: insight.name.to_string(),
-        title: insight.title.to_string(),
-        description: insight.description.to_string(),
-        columns: insight.columns.iter().map(|c| c.to_string()).collect(),
-        rows,
-        error,
-        elapsed_ms: t0.elapsed().as_millis() as u64,
+impl runner::Engine for Engine {
+    const NAME: &'static str = "DataFusion";
+    const PLACEHOLDERS: Placeholders = Placeholders::Dollar;
+
+    /// [`Engine::query`]; a local run has no deadline.
+    async fn query(
+        &self,
+        sql: &str,
+        values: &[String],
+        _deadline: Option<Instant>,
+    ) -> Result<Rows, String> {
+        Engine::query(self, sql, values)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -43,20 +30,9 @@ pub async fn run_all(
     engine: &Engine,
     params: &Params,
     generated_at: String,
-    mut progress: impl FnMut(&InsightResult),
+    progress: impl FnMut(&InsightResult),
 ) -> Report {
-    let mut results = vec![];
-    for insight in insights::all() {
-        let r = run_one(engine, &insight, params).await;
-        progress(&r);
-        results.push(r);
-    }
-    Report {
-        generated_at,
-        engine: "DataFusion".into(),
-        params: params.clone(),
-        insights: results,
-    }
+    runner::run_all(engine, params, generated_at, Limits::default(), progress).await
 }
 
 /// The lake's symbols, sorted (to check a report's symbols against).

@@ -17,7 +17,7 @@
 //! them). Then the state moves to the batch's last offset + 1 with the folders' coverage.
 //! A crash between any two writes leaves either the old state (and objects a retry adopts)
 //! or the new one; no record is stored twice and none is skipped. The property test in
-//! `tests/exactly_once.rs` checks this under random cuts, duplicates and injected failures.
+//! `tests/it/exactly_once.rs` checks this under random cuts, duplicates and injected failures.
 //!
 //! Objects wholly below `next_offset` are never read again, which is what lets
 //! [`crate::compact`] merge and delete them; objects `ahead` of the state stay for adoption.
@@ -48,14 +48,12 @@
 //! are not judged.
 
 use crate::encode::{encode_quarantine, read_quarantine, Encoder};
-use crate::layout::{object_key, state_key, Layout, QUARANTINE};
+use crate::lake_key::{object_key, parse_name, state_key, ObjectName, QUARANTINE, REDRIVE};
+use crate::layout::Layout;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use stockstream_core::ingest::{LakeRow, Quarantined};
 use stockstream_store::{Created, Store, StoreError};
-
-/// Marks the names of objects written into a gap: `{topic}-{partition}-{first}.redrive.parquet`.
-pub const REDRIVE: &str = "redrive";
 
 /// What one record became.
 pub type Entry = Result<LakeRow, Box<Quarantined>>;
@@ -605,31 +603,27 @@ impl<S: Store, E: Encoder> Sink<'_, S, E> {
         ranges: &[(i64, Option<i64>)],
     ) -> Result<Vec<Span>, CommitError> {
         let prefix = format!("{}/", self.prefix.trim_end_matches('/'));
-        let stem = format!("{topic}-{partition}-");
+        let stream = format!("{topic}-{partition}");
         let mut out = vec![];
         for key in self.store.list(&prefix).await? {
             let Some((folder, name)) = key[prefix.len()..].rsplit_once('/') else {
                 continue;
             };
-            let Some((first, ext)) = name.strip_prefix(&stem).and_then(|n| n.split_once('.'))
+            let Some(ObjectName::Sink {
+                stream: s,
+                first,
+                ext,
+                ..
+            }) = parse_name(name)
             else {
                 continue;
             };
-            let ext = ext
-                .strip_prefix(REDRIVE)
-                .and_then(|e| e.strip_prefix('.'))
-                .unwrap_or(ext);
-            let Some(first) = (first.len() == 20)
-                .then(|| first.parse::<i64>().ok())
-                .flatten()
-                .filter(|&f| {
-                    ranges
-                        .iter()
-                        .any(|&(from, to)| from <= f && to.is_none_or(|t| f < t))
-                })
-            else {
+            let wanted = ranges
+                .iter()
+                .any(|&(from, to)| from <= first && to.is_none_or(|t| first < t));
+            if s != stream || !wanted {
                 continue;
-            };
+            }
             let corrupt = |error: String| CommitError::Corrupt {
                 key: key.clone(),
                 error,

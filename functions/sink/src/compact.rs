@@ -29,7 +29,10 @@
 //! file that is gone; schedule compaction apart from the insight run.
 
 use crate::commit::PartitionState;
-use crate::layout::QUARANTINE;
+use crate::lake_key::{
+    data_object, manifest_key, manifests_dir, merged_name, parse_name, state_dir, state_stream,
+    ObjectName,
+};
 use crate::lock::{Acquired, Holder, Lock, LockError, LockObjects};
 use crate::parquet_file::{read, write};
 use arrow_array::{Array, RecordBatch};
@@ -37,9 +40,6 @@ use arrow_ord::sort::{lexsort_to_indices, SortColumn};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use stockstream_store::{Created, Store, StoreError};
-
-/// Folder (under the table prefix) of the merge manifests.
-pub const MANIFESTS: &str = "_compaction";
 
 /// Rows per merged object unless configured: about 40 MB of Parquet, a few Athena splits.
 pub const DEFAULT_TARGET_ROWS: usize = 1_000_000;
@@ -138,34 +138,6 @@ struct Manifest {
     sources: Vec<String>,
 }
 
-/// What an object's name says about it.
-#[derive(Debug, PartialEq, Eq)]
-enum Kind {
-    /// Written by the sink: topic-partition and first offset.
-    Sink { partition: String, first: i64 },
-    /// Written by compaction, with its row count.
-    Merged { rows: usize },
-}
-
-/// Reads an object's kind from its file name (`{topic}-{partition}-{first:020}.parquet`, or
-/// `compacted-{hash:016x}-{rows}.parquet`).
-fn kind(name: &str) -> Option<Kind> {
-    let stem = name.strip_suffix(".parquet")?;
-    if let Some(rest) = stem.strip_prefix("compacted-") {
-        let (_, rows) = rest.rsplit_once('-')?;
-        return Some(Kind::Merged {
-            rows: rows.parse().ok()?,
-        });
-    }
-    let (tp, first) = stem.rsplit_once('-')?;
-    let (_, p) = tp.rsplit_once('-')?;
-    p.parse::<i32>().ok()?;
-    Some(Kind::Sink {
-        partition: tp.to_string(),
-        first: first.parse().ok()?,
-    })
-}
-
 /// FNV-1a: a name that depends only on the sources, stable across builds.
 fn fnv(parts: &[String]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -201,17 +173,6 @@ fn merge(batches: &[RecordBatch]) -> Result<RecordBatch, String> {
     arrow_select::take::take_record_batch(&all, &order).map_err(|e| e.to_string())
 }
 
-/// The folder of a data key under `prefix/`, or `None` for state, manifests, quarantine and
-/// other files.
-fn folder_of<'k>(prefix: &str, key: &'k str) -> Option<(&'k str, &'k str)> {
-    let rel = key.strip_prefix(prefix)?.strip_prefix('/')?;
-    let (folder, name) = rel.rsplit_once('/')?;
-    let hidden = folder
-        .split('/')
-        .any(|p| p.starts_with('_') || p.starts_with('.') || p == QUARANTINE);
-    (!hidden && name.ends_with(".parquet") && !name.starts_with('.')).then_some((folder, name))
-}
-
 /// A source picked for a merge.
 struct Source {
     key: String,
@@ -237,10 +198,10 @@ impl<S: Store> Compactor<'_, S> {
         self.recover(&mut keys, &mut out).await?;
         let committed = self.committed(&keys).await?;
 
-        let mut folders: BTreeMap<&str, Vec<(&str, Kind)>> = BTreeMap::new();
+        let mut folders: BTreeMap<&str, Vec<(&str, ObjectName)>> = BTreeMap::new();
         for key in &keys {
-            if let Some((folder, name)) = folder_of(&prefix, key) {
-                if let Some(k) = kind(name) {
+            if let Some((folder, name)) = data_object(&prefix, key) {
+                if let Some(k) = parse_name(name) {
                     folders.entry(folder).or_default().push((key, k));
                 }
             }
@@ -249,9 +210,11 @@ impl<S: Store> Compactor<'_, S> {
             let mut picked = vec![];
             for (key, k) in objects {
                 match k {
-                    Kind::Merged { rows } if rows >= self.target_rows / 2 => {}
-                    Kind::Merged { .. } => picked.push((key, None)),
-                    Kind::Sink { partition, first } => match committed.get(&partition) {
+                    ObjectName::Merged { rows } if rows >= self.target_rows / 2 => {}
+                    ObjectName::Merged { .. } => picked.push((key, None)),
+                    // Written into a gap: left alone, so a retried redrive can adopt it.
+                    ObjectName::Sink { redrive: true, .. } => {}
+                    ObjectName::Sink { stream, first, .. } => match committed.get(stream) {
                         Some(&next) if first < next => picked.push((key, Some(next))),
                         _ => out.uncommitted += 1,
                     },
@@ -302,10 +265,11 @@ impl<S: Store> Compactor<'_, S> {
         &self,
         keys: &BTreeSet<String>,
     ) -> Result<BTreeMap<String, i64>, CompactError> {
-        let dir = format!("{}/_sink_state/", self.prefix());
+        let prefix = self.prefix();
         let mut out = BTreeMap::new();
+        let dir = state_dir(prefix);
         for key in keys.iter().filter(|k| k.starts_with(&dir)) {
-            let Some(name) = key[dir.len()..].strip_suffix(".json") else {
+            let Some(name) = state_stream(prefix, key) else {
                 continue;
             };
             let Some((bytes, _)) = self.store.get(key).await? else {
@@ -327,7 +291,7 @@ impl<S: Store> Compactor<'_, S> {
         keys: &mut BTreeSet<String>,
         out: &mut CompactOutcome,
     ) -> Result<(), CompactError> {
-        let dir = format!("{}/{MANIFESTS}/", self.prefix());
+        let dir = manifests_dir(self.prefix());
         let manifests: Vec<String> = keys
             .iter()
             .filter(|k| k.starts_with(&dir))
@@ -428,14 +392,10 @@ impl<S: Store> Compactor<'_, S> {
             key: sources.join(", "),
             error,
         })?;
-        let name = format!(
-            "compacted-{:016x}-{}.parquet",
-            fnv(&sources),
-            batch.num_rows()
-        );
+        let name = merged_name(fnv(&sources), batch.num_rows());
         let prefix = self.prefix();
         let output = format!("{prefix}/{folder}/{name}");
-        let manifest_key = format!("{prefix}/{MANIFESTS}/{folder}/{name}.json");
+        let manifest_key = manifest_key(prefix, folder, &name);
         let manifest = Manifest {
             output: output.clone(),
             sources: sources.clone(),
@@ -538,7 +498,7 @@ mod tests {
         store
             .objects()
             .into_keys()
-            .filter(|k| folder_of(PREFIX, k).is_some())
+            .filter(|k| data_object(PREFIX, k).is_some())
             .collect()
     }
 
@@ -557,29 +517,6 @@ mod tests {
             prefix: PREFIX.into(),
             target_rows: 100,
         }
-    }
-
-    #[test]
-    fn names_tell_sink_objects_from_merged_ones() {
-        assert_eq!(
-            kind("stock-bars-eu-3-00000000000000001234.parquet"),
-            Some(Kind::Sink {
-                partition: "stock-bars-eu-3".into(),
-                first: 1234
-            })
-        );
-        assert_eq!(
-            kind("compacted-00ff00ff00ff00ff-250000.parquet"),
-            Some(Kind::Merged { rows: 250_000 })
-        );
-        assert_eq!(kind("extra.parquet"), None);
-        assert_eq!(kind("stock-bars-0-12.jsonl"), None);
-        assert_eq!(
-            folder_of(PREFIX, "lake/bars/year=2001/x.parquet"),
-            Some(("year=2001", "x.parquet"))
-        );
-        assert_eq!(folder_of(PREFIX, "lake/bars/quarantine/x.parquet"), None);
-        assert_eq!(folder_of(PREFIX, "lake/bars/_sink_state/x.parquet"), None);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! quarantine prefix with its reason.
 //!
 //! Modules, in the order a batch meets them:
-//! - [`layout`]: which lake partition (Hive `key=value/` folder) a row belongs to, and the
-//!   object names;
+//! - [`layout`]: which lake partition (Hive `key=value/` folder) a row belongs to;
+//! - [`lake_key`]: the key grammar (objects, merges, quarantine, state, manifests, hidden
+//!   folders), written and parsed in one place;
 //! - [`encode`]: turning a group of rows into an object's bytes (the [`Encoder`] trait, JSON
 //!   lines for quarantine and tests);
 //! - [`parquet_file`]: the lake's encoder, Parquet with the types Athena and Glue expect;
@@ -27,6 +28,7 @@ pub mod compact;
 pub mod config;
 pub mod encode;
 pub mod handler;
+pub mod lake_key;
 pub mod layout;
 pub mod lock;
 pub mod metrics;

@@ -431,7 +431,7 @@ fn a_crash_at_any_write_then_a_shorter_retry() {
 /// reported, not adopted, and never loops.
 #[test]
 fn a_foreign_object_under_a_sink_name_is_an_error() {
-    use stockstream_sink::layout::object_key;
+    use stockstream_sink::lake_key::object_key;
     let log = log(5, 3);
     let Ok(first) = &log[0] else {
         panic!("seed 3 starts with a valid row")

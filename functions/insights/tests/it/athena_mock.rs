@@ -18,9 +18,10 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use stockstream_core::insights::runner::run_one;
 use stockstream_core::insights::{self, athena_literal, bind, by_name, Params, Placeholders};
 use stockstream_core::report::Report;
-use stockstream_insights::athena::{run_one, Athena};
+use stockstream_insights::athena::Athena;
 use stockstream_insights::config::InsightsConfig;
 use stockstream_insights::event::ScheduledEvent;
 use stockstream_insights::handler::{handle, InsightsError, Output};
@@ -223,7 +224,7 @@ async fn queued_running_succeeded_then_two_typed_pages() {
         &athena(client, Backoff::NONE),
         &by_name("top_movers").unwrap(),
         &params(),
-        later(),
+        Some(later()),
     )
     .await;
     assert_eq!(r.error, None);
@@ -290,7 +291,7 @@ async fn a_failed_query_fails_the_insight_with_athenas_reason() {
         &athena(client, Backoff::NONE),
         &by_name("top_movers").unwrap(),
         &params(),
-        later(),
+        Some(later()),
     )
     .await;
     assert_eq!(
@@ -317,7 +318,7 @@ async fn a_query_back_in_the_queue_is_polled_on() {
         &athena(client, Backoff::NONE),
         &by_name("top_movers").unwrap(),
         &params(),
-        later(),
+        Some(later()),
     )
     .await;
     assert_eq!(r.error, None);
@@ -350,7 +351,7 @@ async fn a_query_past_its_deadline_is_stopped_and_fails() {
         &athena(client, backoff),
         &by_name("top_movers").unwrap(),
         &params(),
-        t0 + Duration::from_millis(50),
+        Some(t0 + Duration::from_millis(50)),
     )
     .await;
     assert!(t0.elapsed() >= Duration::from_millis(50));
@@ -403,7 +404,7 @@ async fn results_that_do_not_match_the_insight_fail_it() {
             &athena(client, Backoff::NONE),
             &by_name("top_movers").unwrap(),
             &params(),
-            later(),
+            Some(later()),
         )
         .await;
         let e = r.error.unwrap();

@@ -659,7 +659,31 @@ async fn ensure_topic(
             Err((t, e)) => bail!("creating topic {t} on {brokers}: {e}"),
         }
     }
-    Ok(())
+    // The controller has the topic now; the broker that answers the producer's metadata
+    // request may learn of it a moment later (and then says "unknown topic"). Ready means
+    // every partition has a leader in the metadata.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let md = admin
+            .inner()
+            .fetch_metadata(Some(topic), std::time::Duration::from_secs(10))
+            .with_context(|| format!("cannot reach the brokers {brokers}"))?;
+        let ready = md.topics().iter().any(|t| {
+            t.name() == topic
+                && t.error().is_none()
+                && t.partitions().len() == partitions as usize
+                && t.partitions()
+                    .iter()
+                    .all(|p| p.leader() >= 0 && p.error().is_none())
+        });
+        if ready {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            bail!("topic {topic} was created on {brokers} but its {partitions} partition(s) have no leader after 30 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 impl DemoSummary {

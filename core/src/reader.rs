@@ -8,11 +8,19 @@
 //! Before reading, [`scan_date_order`] looks at the date column of a file's start to decide
 //! its day/month order ([`crate::date_order`]), and [`read_layout`] reads only the header (to
 //! know whether the file names its symbol).
+//!
+//! Lines come from [`LineReader`] (line numbers, byte offsets, BOM and CRLF); each line's
+//! fields are split by [`fields`], which runs csv-core, the RFC 4180 state machine of the
+//! `csv` crate, one line at a time. csv-core replaced a hand-written splitter after a
+//! benchmark in one run showed it as fast or faster on the producer's input
+//! (`core/benches/csv_reader.rs`, figures in `BENCHMARKS.md`, "CSV reader"); a line at a
+//! time, not `csv::Reader`, so that checkpoints keep their byte offsets and a quote left open
+//! rejects its own line instead of swallowing the rest of the file.
 
 use crate::date::{parse_date_time, parse_time, DateOrder};
 use crate::date_order::{FileOrder, OrderCounts, OrderRefusal, Tally};
 use crate::layout::{sniff_delimiter, Column, Layout, LayoutError};
-use crate::lines::{Fields, LineReader};
+use crate::lines::LineReader;
 use crate::record::Bar;
 use crate::reject::Reject;
 use crate::symbols::{normalise, Symbols};
@@ -20,6 +28,10 @@ use crate::validate::{parse_volume, validate, Problem, Warnings};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 use std::sync::Arc;
+
+pub mod fields;
+
+use fields::Fields;
 
 /// How to read one source.
 #[derive(Debug, Clone, Default)]

@@ -1374,3 +1374,70 @@ mod date_order_property {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 13. Quoting through the reader (csv-core splits the fields)
+// ---------------------------------------------------------------------------------------------
+
+/// RFC 4180 quoting in whole rows, and the reader's stricter rules on top of csv-core (which
+/// never refuses a line): a quote left open rejects its own line only, text after a closing
+/// quote is broken quoting, whitespace around a quoted cell is allowed.
+#[test]
+fn quoted_cells_and_broken_quotes_through_the_reader() {
+    let data = concat!(
+        "Index,Date,Open,High,Low,Close,Adj Close,Volume,CloseUSD\r\n",
+        "\"HSI\",\"2001-07-09\",\"12,5\",12,12,12,12,1000,1\r\n",
+        "\"HSI\",\"2001-07-09\",\"1\"\"2\",12,12,12,12,1000,1\r\n",
+        "  \"HSI\" ,\"2001-07-10\", \"12.5\"  ,13,12,12.5,12.5,\"1000\",1.6\r\n",
+        "HSI,\"2001-07-11\"x,12,12,12,12,12,1000,1\r\n",
+        "HSI,\"2001-07-12,12,12,12,12,12,1000,1\r\n",
+        "HSI,2001-07-13,12,12,12,12,12,1000,\"1\r\n",
+        "HSI,2001-07-16,12,13,11,12,12,1000,1\n",
+    );
+    let lines = [0u64, 58, 104, 150, 210, 251, 290, 329];
+    for (i, offset) in lines.iter().enumerate().skip(1) {
+        assert_eq!(
+            data.as_bytes()[*offset as usize - 1],
+            b'\n',
+            "line {} starts at {offset}",
+            i + 1
+        );
+    }
+    let (items, stats) = read_all(data.as_bytes(), config("quoted.csv")).unwrap();
+    assert_eq!((stats.rows, stats.accepted, stats.rejected), (7, 2, 5));
+    assert_eq!(
+        reject_codes(&items),
+        [
+            (2, "bad_number"),
+            (3, "bad_number"),
+            (5, "broken_quotes"),
+            (6, "broken_quotes"),
+            (7, "broken_quotes"),
+        ]
+    );
+    // The delimiter and a doubled quote inside quotes are data, so the row keeps its width.
+    assert_eq!(
+        reject_at(&items, 2).reason,
+        r#"open "12,5" is not a number"#
+    );
+    assert_eq!(
+        reject_at(&items, 3).reason,
+        r#"open "1\"2" is not a number"#
+    );
+    // Whitespace around quoted cells is dropped; quoted numbers are numbers.
+    let bar = bar_at(&items, 4);
+    assert_eq!(
+        (bar.symbol.as_str(), bar.open, bar.volume),
+        ("HSI", 12.5, Some(1000))
+    );
+    // An open quote rejects its line, with the line as it is in the file, and the next line
+    // is read on its own.
+    let r = reject_at(&items, 6);
+    assert_eq!(
+        (r.raw.as_str(), r.offset, r.source.as_str()),
+        ("HSI,\"2001-07-12,12,12,12,12,12,1000,1", 251, "quoted.csv")
+    );
+    assert_eq!(reject_at(&items, 7).offset, 290);
+    assert_eq!(accepted_lines(&items), [4, 8]);
+    assert_eq!(accepted(&items)[1].offset, 329);
+}

@@ -1,5 +1,6 @@
 //! The CSV reader's field splitting: csv-core (`reader::fields`, what the reader uses) against
-//! the hand-written splitter it replaced (`lines::Fields`), in one run on one generated file.
+//! the hand-written splitter it replaced (`support/hand_split.rs`), in one run on one
+//! generated file.
 //!
 //! ```sh
 //! cargo bench -p stockstream-core --bench csv_reader -- --rows 5000000 --repeats 5
@@ -17,6 +18,9 @@
 //!
 //! Printed: rows/s per parser and the ratio csv-core / hand (above 1: csv-core is faster),
 //! by the wall clock and by the thread's CPU time (steadier when other work shares the cores).
+
+#[path = "support/hand_split.rs"]
+mod hand_split;
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -38,15 +42,15 @@ trait Split {
     fn get(&self, i: usize) -> &str;
 }
 
-impl Split for stockstream_core::lines::Fields {
+impl Split for hand_split::Fields {
     fn split(&mut self, line: &str, delimiter: u8) -> bool {
-        stockstream_core::lines::Fields::split(self, line, delimiter).is_ok()
+        hand_split::Fields::split(self, line, delimiter).is_ok()
     }
     fn len(&self) -> usize {
-        stockstream_core::lines::Fields::len(self)
+        hand_split::Fields::len(self)
     }
     fn get(&self, i: usize) -> &str {
-        stockstream_core::lines::Fields::get(self, i)
+        hand_split::Fields::get(self, i)
     }
 }
 
@@ -210,14 +214,10 @@ fn main() {
     let pairs: [Pair; 2] = [
         (
             "split",
-            split_only::<stockstream_core::lines::Fields>,
+            split_only::<hand_split::Fields>,
             split_only::<fields::Fields>,
         ),
-        (
-            "rows",
-            rows::<stockstream_core::lines::Fields>,
-            rows::<fields::Fields>,
-        ),
+        ("rows", rows::<hand_split::Fields>, rows::<fields::Fields>),
     ];
     for (what, hand, ours) in pairs {
         let (mut h, mut c) = (vec![], vec![]);

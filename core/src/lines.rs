@@ -3,9 +3,9 @@
 //!
 //! Memory stays at one line whatever the file size. A UTF-8 byte-order mark at the start is
 //! dropped, and both `\n` and `\r\n` endings are accepted (the CR never reaches a field).
-//! Fields are split here too ([`Fields`]), with RFC 4180 quoting inside one line; a quoted field that
-//! runs past the end of its line is reported, not joined to the next one, because OHLCV
-//! exports never legitimately contain line breaks inside a field.
+//! Fields are split by [`crate::reader::fields`] (csv-core), one line at a time: a quoted
+//! field that runs past the end of its line is reported, not joined to the next one, because
+//! OHLCV exports never legitimately contain line breaks inside a field.
 
 use std::io::{self, BufRead};
 
@@ -86,94 +86,6 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
-/// A line whose quoting is broken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuoteError;
-
-/// The fields of one line, stored back to back in one reused buffer so that splitting a
-/// line allocates nothing once the buffers have grown to the widest line.
-#[derive(Debug, Default, Clone)]
-pub struct Fields {
-    text: String,
-    ends: Vec<usize>,
-}
-
-impl Fields {
-    /// Number of fields.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// True when the line had no fields (never after a successful split).
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// Field `i`, trimmed (quoted fields keep their inner spaces).
-    pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-
-    /// All fields in order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).map(|i| self.get(i))
-    }
-
-    fn push(&mut self, field: &str) {
-        self.text.push_str(field);
-        self.ends.push(self.text.len());
-    }
-
-    /// Splits one line into trimmed fields, replacing the previous content.
-    pub fn split(&mut self, line: &str, delimiter: u8) -> Result<(), QuoteError> {
-        self.text.clear();
-        self.ends.clear();
-        if !line.as_bytes().contains(&b'"') {
-            for f in line.split(delimiter as char) {
-                self.push(f.trim());
-            }
-            return Ok(());
-        }
-        let mut field = String::new();
-        let mut chars = line.chars().peekable();
-        let mut quoted = false;
-        let mut was_quoted = false;
-        while let Some(c) = chars.next() {
-            if quoted {
-                if c == '"' {
-                    if chars.peek() == Some(&'"') {
-                        field.push('"');
-                        chars.next();
-                    } else {
-                        quoted = false;
-                    }
-                } else {
-                    field.push(c);
-                }
-            } else if c == '"' && field.trim().is_empty() && !was_quoted {
-                field.clear();
-                quoted = true;
-                was_quoted = true;
-            } else if c as u32 == delimiter as u32 {
-                self.push(if was_quoted { &field } else { field.trim() });
-                field.clear();
-                was_quoted = false;
-            } else if was_quoted && !c.is_whitespace() {
-                // Text after a closing quote: `"12"3`.
-                return Err(QuoteError);
-            } else if !was_quoted {
-                field.push(c);
-            }
-        }
-        if quoted {
-            return Err(QuoteError);
-        }
-        self.push(if was_quoted { &field } else { field.trim() });
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,20 +128,5 @@ mod tests {
         let mut r = LineReader::resume(&data[4..], 2, 4);
         let l = r.next_line().unwrap().unwrap();
         assert_eq!((l.number, l.offset, l.text.unwrap()), (3, 4, "y"));
-    }
-
-    #[test]
-    fn splits_plain_and_quoted_fields() {
-        let mut f = Fields::default();
-        let all = |f: &Fields| f.iter().map(str::to_string).collect::<Vec<_>>();
-        f.split(" a , b,,c ", b',').unwrap();
-        assert_eq!(all(&f), ["a", "b", "", "c"]);
-        f.split(r#""S&P, 500",1,"say ""hi""",  "x" "#, b',')
-            .unwrap();
-        assert_eq!(all(&f), ["S&P, 500", "1", r#"say "hi""#, "x"]);
-        f.split("a;b", b';').unwrap();
-        assert_eq!(all(&f), ["a", "b"]);
-        assert_eq!(f.split(r#""open,1"#, b','), Err(QuoteError));
-        assert_eq!(f.split(r#""1"2,3"#, b','), Err(QuoteError));
     }
 }

@@ -8,7 +8,8 @@
 //! ([`ticker_from_file_name`]).
 
 use crate::layout::{sniff_delimiter, Column};
-use crate::lines::{Fields, LineReader};
+use crate::lines::LineReader;
+use crate::reader::fields::Fields;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{self, BufRead};

@@ -256,6 +256,11 @@ fn quote_after_blanks(line: &str, pos: usize, delimiter: u8) -> Option<usize> {
     (rest.as_bytes()[i] == b'"').then_some(pos + i)
 }
 
+/// The splitter this replaced, the property test's reference (also the benchmark's peer).
+#[cfg(test)]
+#[path = "../../benches/support/hand_split.rs"]
+mod hand;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,7 +357,7 @@ mod tests {
 
     proptest::proptest! {
         /// Same fields, or the same refusal, as the hand-written splitter this replaced
-        /// (`crate::lines::Fields`, still used by the symbols file), on lines made of the
+        /// (now the benchmark's peer, `benches/support/hand_split.rs`), on lines made of the
         /// bytes that matter: quotes, delimiters, whitespace (ASCII and not) and text.
         #[test]
         fn agrees_with_the_hand_splitter(
@@ -364,7 +369,7 @@ mod tests {
         ) {
             let line: String = chars.into_iter().collect();
             let mut ours = Fields::default();
-            let mut hand = crate::lines::Fields::default();
+            let mut hand = super::hand::Fields::default();
             let ours = ours.split(&line, delimiter).map(|()| ours.iter().map(str::to_string).collect::<Vec<_>>());
             let hand = hand.split(&line, delimiter).map(|()| hand.iter().map(str::to_string).collect::<Vec<_>>());
             proptest::prop_assert_eq!(ours.ok(), hand.ok(), "{:?}", line);

@@ -5,15 +5,11 @@
 //!
 //! Ignored by default: it needs Chromium, which `.ci/setup` installs and names in
 //! `STOCKSTREAM_CHROMIUM`; `.ci/test` runs it with `--include-ignored`. Run it by hand with
-//! `STOCKSTREAM_CHROMIUM=/usr/bin/chromium cargo test -p stockstream-core --test
+//! `STOCKSTREAM_CHROMIUM=/usr/bin/chromium cargo test -p stockstream-core --test it
 //! report_screenshot -- --include-ignored`. The PNG (and the HTML) are kept in
 //! `target/tmp/report_screenshot/` for a look.
 
-// The sample report; this also compiles (and runs) the render tests a second time here,
-// which takes milliseconds.
-#[path = "report_render.rs"]
-#[allow(dead_code)]
-mod render;
+use super::report_render as render;
 
 use std::fs::File;
 use std::io::BufReader;

@@ -5,7 +5,7 @@
 //! cells, the JSON to the same report, and the HTML has one chart per expected chart with one
 //! element per datum, escapes all data and shows the failure.
 //!
-//! `sample::report()` is shared with `report_screenshot.rs`, which includes this file.
+//! `sample::report()` is shared with the `report_screenshot` module of this test binary.
 
 use serde_json::Value;
 use stockstream_core::report::{to_csv, to_html, to_json, InsightResult, Report};

@@ -12,6 +12,10 @@ and of each insight, printed below it); both engines use both cores. DuckDB runs
 test does. Then the bytes DataFusion read for a one-month query vs the same query on the
 whole table (partition pruning at work).
 
+Each engine's peak RSS is reported: DataFusion's `suite` process (its `VmHWM`, both suites),
+and this Python process, which runs DuckDB (its `VmHWM` after each suite). So is each
+insight's row count (the largest table of the report).
+
 `--only correlation` times only the named insights (comma-separated) on both engines;
 `--benchmark SYMBOL` gives the correlation insight a benchmark symbol instead of the
 equal-weight mean; `--suites last-year` skips the "full history" suite.
@@ -29,6 +33,18 @@ import sys
 import time
 
 import duckdb
+
+
+def peak_rss_kb():
+    """This process's peak resident set size in kB (`VmHWM`), or 0 where there is no /proc."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def run(cmd):
@@ -86,13 +102,16 @@ def main():
         jobs = json.loads(run([a.bin, "jobs", frm, until, syms]))
         ours = json.loads(run([a.bin, "suite", bucket, frm, until, syms, str(a.repeats)]))
         times, each = [], {j["name"]: [] for j in jobs}
+        rows_each = {}
         for _ in range(a.repeats):
             t0 = time.perf_counter()
             n = 0
             for j in jobs:
                 t = time.perf_counter()
-                n += len(con.execute(j["sql"], j["values"]).fetchall())
+                k = len(con.execute(j["sql"], j["values"]).fetchall())
                 each[j["name"]].append(time.perf_counter() - t)
+                n += k
+                rows_each[j["name"]] = k
             times.append(time.perf_counter() - t0)
         duck_s = statistics.median(times)
         if n != ours["rows"]:
@@ -100,14 +119,23 @@ def main():
         ratio = ours["median_s"] / duck_s
         per = {name: {"datafusion_s": round(ours["each_s"][name], 3),
                       "duckdb_s": round(statistics.median(t), 3)} for name, t in each.items()}
+        for name in per:
+            per[name]["rows"] = rows_each[name]
+        duck_rss = peak_rss_kb()
+        largest = max(rows_each.items(), key=lambda kv: kv[1])
         results.append({"suite": label, "datafusion_s": round(ours["median_s"], 3),
                         "duckdb_s": round(duck_s, 3), "ratio_to_duckdb": round(ratio, 2),
-                        "rows_out": n, "insights": per})
+                        "rows_out": n, "largest_table": {largest[0]: largest[1]},
+                        "datafusion_peak_rss_mb": round(ours.get("peak_rss_kb", 0) / 1024),
+                        "duckdb_peak_rss_mb": round(duck_rss / 1024), "insights": per})
         print(f"{label:<26} DataFusion {ours['median_s']:7.2f} s   DuckDB {duck_s:7.2f} s   "
-              f"ratio {ratio:.2f} (target <= 1.5)")
+              f"ratio {ratio:.2f} (target <= 1.0)")
+        print(f"  peak RSS: DataFusion {ours.get('peak_rss_kb', 0) / 1024:,.0f} MB, DuckDB (this "
+              f"process) {duck_rss / 1024:,.0f} MB; largest table {largest[0]}, {largest[1]:,} rows")
         for name, t in per.items():
             print(f"  {name:<24} DataFusion {t['datafusion_s']:7.3f} s   DuckDB "
-                  f"{t['duckdb_s']:7.3f} s   ratio {t['datafusion_s'] / max(t['duckdb_s'], 1e-9):.2f}")
+                  f"{t['duckdb_s']:7.3f} s   ratio {t['datafusion_s'] / max(t['duckdb_s'], 1e-9):.2f}"
+                  f"   {t['rows']:>7,} rows")
     month_from = f"{y:04d}-{m:02d}-01"
     b = json.loads(run([a.bin, "bytes", bucket, month_from, to]))
     share = b["window_bytes"] / max(1, b["full_bytes"])

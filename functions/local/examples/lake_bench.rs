@@ -7,7 +7,8 @@
 //!   year) as the scheduled compaction does, and crawls again; prints what it merged.
 //! - `lake_bench jobs FROM TO SYMBOLS` prints the suite's SQL bound with `?` for DuckDB.
 //! - `lake_bench suite BUCKET FROM TO SYMBOLS REPEATS` times the whole suite on DataFusion
-//!   (median of the repeats, and each insight's median) and prints one JSON line.
+//!   (median of the repeats, and each insight's median and row count) and prints one JSON
+//!   line, with the process's peak RSS (`VmHWM`).
 //! - `lake_bench bytes BUCKET FROM TO` prints the bytes DataFusion's Parquet scan read for a
 //!   query over the window and for the same query over the whole table.
 //! - `lake_bench sql BUCKET SQL` runs one query three times and prints its times (and, with
@@ -77,6 +78,7 @@ fn main() {
             let all = selected();
             let mut times = vec![];
             let mut each: Vec<Vec<f64>> = vec![vec![]; all.len()];
+            let mut rows_each = vec![0usize; all.len()];
             let mut rows = 0;
             for _ in 0..repeats.parse::<usize>().unwrap() {
                 let t0 = Instant::now();
@@ -84,8 +86,10 @@ fn main() {
                 for (k, i) in all.iter().enumerate() {
                     let b = bind(i.sql, &p, Placeholders::Dollar).unwrap();
                     let t = Instant::now();
-                    rows += engine.query(&b.sql, &b.values).await.unwrap().rows.len();
+                    let n = engine.query(&b.sql, &b.values).await.unwrap().rows.len();
                     each[k].push(t.elapsed().as_secs_f64());
+                    rows += n;
+                    rows_each[k] = n;
                 }
                 times.push(t0.elapsed().as_secs_f64());
             }
@@ -94,9 +98,15 @@ fn main() {
                 .zip(each)
                 .map(|(i, t)| (i.name.to_string(), median(t).into()))
                 .collect();
+            let rows_each: serde_json::Map<String, serde_json::Value> = all
+                .iter()
+                .zip(rows_each)
+                .map(|(i, n)| (i.name.to_string(), n.into()))
+                .collect();
             println!(
                 "{}",
-                serde_json::json!({"median_s": median(times), "rows": rows, "each_s": each})
+                serde_json::json!({"median_s": median(times), "rows": rows, "each_s": each,
+                                   "rows_each": rows_each, "peak_rss_kb": peak_rss_kb()})
             );
         }),
         ["sql", bucket, sql] => rt.block_on(async {
@@ -190,6 +200,18 @@ fn params(from: &str, to: &str, symbols: &str) -> Params {
     .unwrap()
     .with_benchmark(std::env::var("LAKE_BENCH_BENCHMARK").ok(), None)
     .unwrap()
+}
+
+/// The process's peak resident set size in kB (`VmHWM` of `/proc/self/status`; 0 elsewhere).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Sum of `bytes_scanned` over the Parquet scans of `EXPLAIN ANALYZE`.

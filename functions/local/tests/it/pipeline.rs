@@ -22,7 +22,6 @@ use std::sync::Arc;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_core::symbols::Symbols;
 
-#[path = "pipeline/faults.rs"]
 mod faults;
 
 fn repo() -> PathBuf {

@@ -1,9 +1,7 @@
 //! `stockstream-local crawl` and `insights` on a lake the sink wrote from the real data: a
 //! report on disk with every insight, and clear refusals of bad parameters.
 
-mod common;
-
-use common::{real_bars, write_lake};
+use crate::common::{self, real_bars, write_lake};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -2,11 +2,9 @@
 //! partitions and row counts from the footers; idempotent re-runs; new columns merged and
 //! kept; vanished partitions removed; clear errors naming the file.
 
-mod common;
-
+use crate::common::{real_bars, write_lake};
 use arrow_array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use common::{real_bars, write_lake};
 use parquet::arrow::ArrowWriter;
 use std::fs;
 use std::path::Path;

@@ -7,10 +7,8 @@
 //! Needs the Python tools and the Trino server that `.ci/test` installs and starts
 //! (`STOCKSTREAM_PYTHON`, `STOCKSTREAM_TRINO_URL`).
 
-mod common;
-
+use crate::common::{self, generated_bars, real_bars, repo, write_lake};
 use chrono::NaiveDate;
-use common::{generated_bars, real_bars, repo, write_lake};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -8,7 +8,7 @@
 //!   to the quarantine prefix as a JSON line. Bad input never fails the batch and never
 //!   vanishes.
 
-use crate::kafka_event::{KafkaRecord, LENIENT_BASE64};
+use crate::kafka_event::{decode_value_into, KafkaRecord, RecordView, LENIENT_BASE64};
 use crate::message::{decode_value, provenance, DecodeError};
 use crate::record::Bar;
 use crate::symbols::Symbols;
@@ -57,22 +57,32 @@ pub struct Quarantined {
 
 /// Decodes and validates one record. `known` rejects unknown symbols when given.
 pub fn ingest(record: &KafkaRecord, known: Option<&Symbols>) -> Result<LakeRow, Box<Quarantined>> {
+    ingest_view(record.view(), known, &mut Vec::new())
+}
+
+/// [`ingest`] of a record's fields, decoding the base64 value into `buf` (its content is
+/// replaced; pass the same buffer for every record of a batch so it is allocated once).
+pub fn ingest_view(
+    record: RecordView<'_>,
+    known: Option<&Symbols>,
+    buf: &mut Vec<u8>,
+) -> Result<LakeRow, Box<Quarantined>> {
     let quarantine = |code: &str, reason: String| {
         Box::new(Quarantined {
-            topic: record.topic.clone(),
+            topic: record.topic.to_string(),
             partition: record.partition,
             offset: record.offset,
             code: code.to_string(),
             reason,
-            raw_value: record.value.clone(),
+            raw_value: record.value.map(str::to_string),
         })
     };
-    let value = match record.value_bytes() {
+    match decode_value_into(record.value, buf) {
         Err(e) => return Err(quarantine("not_base64", e.to_string())),
-        Ok(None) => return Err(quarantine("no_value", "record has no value".to_string())),
-        Ok(Some(v)) => v,
-    };
-    let bar = decode_value(&value).map_err(|e| {
+        Ok(false) => return Err(quarantine("no_value", "record has no value".to_string())),
+        Ok(true) => {}
+    }
+    let bar = decode_value(buf).map_err(|e| {
         let code = match e {
             DecodeError::Json(_) => "not_a_bar",
             DecodeError::Version(_) => "unsupported_version",
@@ -88,7 +98,7 @@ pub fn ingest(record: &KafkaRecord, known: Option<&Symbols>) -> Result<LakeRow, 
     }
     Ok(LakeRow {
         bar,
-        topic: record.topic.clone(),
+        topic: record.topic.to_string(),
         partition: record.partition,
         offset: record.offset,
         kafka_timestamp_ms: record.timestamp,

@@ -63,6 +63,23 @@ pub struct KafkaRecord {
     pub headers: Headers,
 }
 
+/// What ingesting a record reads of it (see [`KafkaRecord::view`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordView<'a> {
+    /// Topic.
+    pub topic: &'a str,
+    /// Partition.
+    pub partition: i32,
+    /// Offset in the partition.
+    pub offset: i64,
+    /// Record timestamp, epoch milliseconds.
+    pub timestamp: i64,
+    /// Base64 value.
+    pub value: Option<&'a str>,
+    /// Headers.
+    pub headers: &'a Headers,
+}
+
 /// Record headers: `(name, bytes)` pairs, in order, names may repeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers(pub Vec<(String, Vec<u8>)>);
@@ -255,6 +272,34 @@ impl KafkaRecord {
     pub fn value_bytes(&self) -> Result<Option<Vec<u8>>, NotBase64> {
         decode("value", self.value.as_deref())
     }
+
+    /// The fields [`crate::ingest`] reads.
+    pub fn view(&self) -> RecordView<'_> {
+        RecordView {
+            topic: &self.topic,
+            partition: self.partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            value: self.value.as_deref(),
+            headers: &self.headers,
+        }
+    }
+}
+
+/// Decodes a base64 value into `out` (replacing its content, keeping its allocation), as
+/// [`KafkaRecord::value_bytes`] would; `Ok(false)` when there is no value.
+pub fn decode_value_into(text: Option<&str>, out: &mut Vec<u8>) -> Result<bool, NotBase64> {
+    out.clear();
+    match text {
+        None => Ok(false),
+        Some(t) => LENIENT_BASE64
+            .decode_vec(t, out)
+            .map(|()| true)
+            .map_err(|e| NotBase64 {
+                field: "value",
+                error: e.to_string(),
+            }),
+    }
 }
 
 impl KafkaEvent {
@@ -339,5 +384,20 @@ mod tests {
         let mut bad = r;
         bad.value = Some("not base64!".into());
         assert_eq!(bad.value_bytes().unwrap_err().field, "value");
+    }
+
+    #[test]
+    fn values_decode_into_a_reused_buffer() {
+        let r = KafkaRecord::new("bars", 3, 42, 0, None, Some(b"{\"v\":1}"), vec![]);
+        let mut out = vec![9];
+        assert_eq!(decode_value_into(r.value.as_deref(), &mut out), Ok(true));
+        assert_eq!(out, b"{\"v\":1}");
+        assert_eq!(decode_value_into(None, &mut out), Ok(false));
+        let mut bad = r;
+        bad.value = Some("not base64!".into());
+        assert_eq!(
+            decode_value_into(bad.value.as_deref(), &mut out),
+            Err(bad.value_bytes().unwrap_err())
+        );
     }
 }

@@ -123,6 +123,9 @@ pub fn encode_value_into(bar: &Bar, out: &mut Vec<u8>) {
 
 /// Decodes a JSON value written by [`encode_value`].
 pub fn decode_value(bytes: &[u8]) -> Result<Bar, DecodeError> {
+    if let Some(bar) = decode_canonical(bytes) {
+        return Ok(bar);
+    }
     let w: WireIn = serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
     if w.v != FORMAT_VERSION {
         return Err(DecodeError::Version(w.v));
@@ -147,6 +150,133 @@ pub fn decode_value(bytes: &[u8]) -> Result<Bar, DecodeError> {
         volume: w.volume,
         close_usd: w.close_usd,
     })
+}
+
+/// The value exactly as [`encode_value`] lays it out (fields in order, no whitespace, no
+/// escapes, no `time`), read without serde; `None` for anything else, which
+/// [`decode_value`] then reads the general way. Where it answers, the answer is the one the
+/// general way gives: numbers follow JSON's grammar and are rounded correctly, as serde_json
+/// with `float_roundtrip` does (negative numbers, which serde_json reads as integers when
+/// they have no fraction, go the general way).
+fn decode_canonical(b: &[u8]) -> Option<Bar> {
+    let mut r = Cursor { b, at: 0 };
+    r.tag(br#"{"v":1,"symbol":""#)?;
+    let start = r.at;
+    let len = r.b[start..].iter().position(|&c| c == b'"')?;
+    let symbol = &r.b[start..start + len];
+    if symbol.iter().any(|&c| c < 0x20 || c == b'\\') {
+        return None;
+    }
+    let symbol = std::str::from_utf8(symbol).ok()?;
+    r.at = start + len;
+    r.tag(br#"","date":""#)?;
+    let date = iso_date(std::str::from_utf8(r.b.get(r.at..r.at + 10)?).ok()?)?;
+    r.at += 10;
+    r.tag(br#"","open":"#)?;
+    let open = r.float()?;
+    r.tag(br#","high":"#)?;
+    let high = r.float()?;
+    r.tag(br#","low":"#)?;
+    let low = r.float()?;
+    r.tag(br#","close":"#)?;
+    let close = r.float()?;
+    let adj_close = match r.tag(br#","adj_close":"#) {
+        Some(()) => Some(r.float()?),
+        None => None,
+    };
+    let volume = match r.tag(br#","volume":"#) {
+        Some(()) => Some(r.integer()?),
+        None => None,
+    };
+    let close_usd = match r.tag(br#","close_usd":"#) {
+        Some(()) => Some(r.float()?),
+        None => None,
+    };
+    r.tag(b"}")?;
+    if r.at != b.len() {
+        return None;
+    }
+    Some(Bar {
+        symbol: symbol.to_string(),
+        date,
+        time: None,
+        open,
+        high,
+        low,
+        close,
+        adj_close,
+        volume,
+        close_usd,
+    })
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn tag(&mut self, t: &[u8]) -> Option<()> {
+        if self.b[self.at..].starts_with(t) {
+            self.at += t.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let n = self.b[self.at..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        self.at += n;
+        n
+    }
+
+    /// A non-negative JSON number: `(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn float(&mut self) -> Option<f64> {
+        let start = self.at;
+        let int = self.digits();
+        if int == 0 || (int > 1 && self.b[start] == b'0') {
+            return None;
+        }
+        if self.b.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        if matches!(self.b.get(self.at), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.b.get(self.at), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        let text = std::str::from_utf8(&self.b[start..self.at]).ok()?;
+        let x: f64 = text.parse().ok()?;
+        // serde_json refuses numbers beyond f64's range; leave those to it.
+        x.is_finite().then_some(x)
+    }
+
+    /// A non-negative JSON integer that fits a `u64`.
+    fn integer(&mut self) -> Option<u64> {
+        let start = self.at;
+        let n = self.digits();
+        if n == 0 || (n > 1 && self.b[start] == b'0') {
+            return None;
+        }
+        if matches!(self.b.get(self.at), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        std::str::from_utf8(&self.b[start..self.at])
+            .ok()?
+            .parse()
+            .ok()
+    }
 }
 
 /// Reads `YYYY-MM-DD`, the only date form the message carries; chrono's format-string
@@ -275,6 +405,66 @@ mod tests {
         encode_value(&b, &mut out);
         assert!(!std::str::from_utf8(&out).unwrap().contains("volume"));
         assert_eq!(decode_value(&out), Ok(b));
+    }
+
+    #[test]
+    fn the_canonical_reader_agrees_with_serde() {
+        let general = |t: &str| -> Result<Bar, DecodeError> {
+            // decode_value without its fast path.
+            let w: WireIn =
+                serde_json::from_str(t).map_err(|e| DecodeError::Json(e.to_string()))?;
+            assert_eq!(w.v, 1);
+            Ok(Bar {
+                symbol: w.symbol.into_owned(),
+                date: iso_date(w.date).ok_or_else(|| DecodeError::Date(w.date.into()))?,
+                time: None,
+                open: w.open,
+                high: w.high,
+                low: w.low,
+                close: w.close,
+                adj_close: w.adj_close,
+                volume: w.volume,
+                close_usd: w.close_usd,
+            })
+        };
+        let mut out = vec![];
+        encode_value(&bar(), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(decode_canonical(text.as_bytes()).is_some());
+        let cases = [
+            text.clone(),
+            text.replace("2583.899902,\"high", "1e3,\"high"),
+            text.replace("2583.899902,\"high", "12,\"high"),
+            text.replace("2583.899902,\"high", "0.5E-2,\"high"),
+            text.replace("2583.899902,\"high", "18446744073709551616123,\"high"),
+            text.replace("2583.899902,\"high", "2.5e-400,\"high"),
+            text.replace("\"HSI\"", "\"Ünï\""),
+            text.replace(",\"volume\":0", ""),
+            text.replace(",\"adj_close\":2583.899902", ""),
+            text.replace(",\"close_usd\":335.90698726000005", ""),
+        ];
+        for t in &cases {
+            let fast = decode_canonical(t.as_bytes()).unwrap_or_else(|| panic!("{t}"));
+            assert_eq!(Ok(fast.clone()), general(t), "{t}");
+            assert_eq!(fast.open.to_bits(), general(t).unwrap().open.to_bits());
+        }
+        // Anything else is left to serde_json (and decoded, or refused, as before).
+        for t in [
+            text.replace("2583.899902,\"high", "-0,\"high"),
+            text.replace("2583.899902,\"high", "01,\"high"),
+            text.replace("2583.899902,\"high", "1.,\"high"),
+            text.replace("2583.899902,\"high", "1e400,\"high"),
+            text.replace("2583.899902,\"high", "\"1\",\"high"),
+            text.replace("\"volume\":0", "\"volume\":1.0"),
+            text.replace("\"volume\":0", "\"volume\":99999999999999999999"),
+            text.replace("\"HSI\"", "\"H\\u0053I\""),
+            text.replace("1987-01-06", "1987-02-30"),
+            text.replace(",\"open", " ,\"open"),
+            format!("{text} "),
+            text.replace("\"v\":1", "\"v\":10"),
+        ] {
+            assert_eq!(decode_canonical(t.as_bytes()), None, "{t}");
+        }
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! objects (JSON parse, base64, decode, validate, Parquet encode, commit to an in-memory
 //! store) and prints one JSON line with the median time.
 //!
+//! `sink_bench stages EVENT REPEATS` prints the median time of the event's JSON parse, of
+//! decoding and validating its records, and of the whole handler after the parse (profiling).
+//!
 //! `sink_bench once EVENT` does one such run and prints the process's peak RSS (`VmHWM`,
 //! read here because a parent's `wait4` figure includes the parent's own pages when it forked).
 
@@ -31,6 +34,7 @@ fn main() {
     {
         ["make-event", out, n] => make_event(out, n.parse().expect("RECORDS is a number")),
         ["run", event, repeats] => run(event, repeats.parse().expect("REPEATS is a number")),
+        ["stages", event, repeats] => stages(event, repeats.parse().expect("REPEATS is a number")),
         ["once", event] => {
             let bytes = std::fs::read(event).expect("read the event");
             let s = once(&bytes);
@@ -117,20 +121,26 @@ fn make_event(out: &str, records: usize) {
     std::fs::write(out, serde_json::to_vec(&event).expect("event as JSON")).expect("write event");
 }
 
-fn once(bytes: &[u8]) -> Summary {
-    let event: KafkaEvent = serde_json::from_slice(bytes).expect("a Kafka event");
-    let store = Memory::default();
-    let config = SinkConfig {
+fn config() -> SinkConfig {
+    SinkConfig {
         prefix: "lake/bars".into(),
         layout: Layout::Year,
         known_symbols: None,
         state_namespace: None,
         regressions: Default::default(),
-    };
-    let encoder = Parquet {
+    }
+}
+
+fn encoder() -> Parquet {
+    Parquet {
         ingest_time_ms: 1_764_115_200_000,
-    };
-    pollster::block_on(handle(&event, &store, &encoder, &config)).expect("in-memory store")
+    }
+}
+
+fn once(bytes: &[u8]) -> Summary {
+    let event: KafkaEvent = serde_json::from_slice(bytes).expect("a Kafka event");
+    let store = Memory::default();
+    pollster::block_on(handle(&event, &store, &encoder(), &config())).expect("in-memory store")
 }
 
 fn run(event: &str, repeats: usize) {
@@ -154,6 +164,41 @@ fn run(event: &str, repeats: usize) {
             "bytes": summary.bytes_written,
             "median_s": median,
             "records_per_s": summary.records_in as f64 / median,
+        })
+    );
+}
+
+/// Median time of each stage of [`once`], for profiling: the event's JSON parse, decoding
+/// and validating every record (`ingest`), and the whole handler after the parse.
+fn stages(event: &str, repeats: usize) {
+    let bytes = std::fs::read(event).expect("read the event");
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut parse, mut ingest, mut handle_s) = (vec![], vec![], vec![]);
+    for _ in 0..repeats.max(1) {
+        let t0 = Instant::now();
+        let event: KafkaEvent = serde_json::from_slice(&bytes).expect("a Kafka event");
+        parse.push(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        let n = event
+            .records()
+            .filter(|r| stockstream_core::ingest::ingest(r, None).is_ok())
+            .count();
+        ingest.push(t0.elapsed().as_secs_f64());
+        assert!(n > 0);
+        let t0 = Instant::now();
+        let store = Memory::default();
+        pollster::block_on(handle(&event, &store, &encoder(), &config())).expect("stored");
+        handle_s.push(t0.elapsed().as_secs_f64());
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "parse_s": median(parse),
+            "ingest_s": median(ingest),
+            "handle_s": median(handle_s),
         })
     );
 }

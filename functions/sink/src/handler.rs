@@ -11,8 +11,8 @@ use crate::layout::Layout;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use stockstream_core::ingest::ingest;
-use stockstream_core::kafka_event::KafkaEvent;
+use stockstream_core::ingest::ingest_view;
+use stockstream_core::kafka_event::{KafkaEvent, RecordView};
 use stockstream_core::symbols::Symbols;
 use stockstream_store::Store;
 
@@ -127,6 +127,15 @@ pub async fn handle<S: Store, E: Encoder>(
     encoder: &E,
     config: &SinkConfig,
 ) -> Result<Summary, CommitError> {
+    handle_records(event.records().map(|r| r.view()), store, encoder, config).await
+}
+
+async fn handle_records<'a, S: Store, E: Encoder>(
+    records: impl Iterator<Item = RecordView<'a>>,
+    store: &S,
+    encoder: &E,
+    config: &SinkConfig,
+) -> Result<Summary, CommitError> {
     let sink = Sink {
         store,
         encoder,
@@ -136,11 +145,13 @@ pub async fn handle<S: Store, E: Encoder>(
     // Group by the records' own topic and partition (the map key is only a label).
     let mut by_partition: BTreeMap<(&str, i32), Vec<Stamped>> = BTreeMap::new();
     let mut summary = Summary::default();
-    for r in event.records() {
+    // One buffer for every record's decoded value.
+    let mut value = Vec::new();
+    for r in records {
         summary.records_in += 1;
-        let entry = ingest(r, config.known_symbols.as_deref());
+        let entry = ingest_view(r, config.known_symbols.as_deref(), &mut value);
         by_partition
-            .entry((r.topic.as_str(), r.partition))
+            .entry((r.topic, r.partition))
             .or_default()
             .push((entry, Some(r.timestamp)));
     }

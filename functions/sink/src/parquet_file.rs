@@ -17,7 +17,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -66,15 +66,13 @@ fn days_since_epoch(d: NaiveDate) -> i32 {
 impl Parquet {
     /// The record batch of `rows`, sorted by symbol, time and offset.
     pub fn batch(&self, rows: &[&LakeRow]) -> RecordBatch {
-        let mut rows = rows.to_vec();
-        rows.sort_by(|a, b| {
-            (&a.bar.symbol, a.bar.timestamp(), a.offset).cmp(&(
-                &b.bar.symbol,
-                b.bar.timestamp(),
-                b.offset,
-            ))
+        // Each row's time computed once, not at every comparison.
+        let mut keyed: Vec<(NaiveDateTime, &LakeRow)> =
+            rows.iter().map(|r| (r.bar.timestamp(), *r)).collect();
+        keyed.sort_by(|(ta, a), (tb, b)| {
+            (&a.bar.symbol, ta, a.offset).cmp(&(&b.bar.symbol, tb, b.offset))
         });
-        let n = rows.len();
+        let n = keyed.len();
         let mut symbol = StringBuilder::with_capacity(n, n * 8);
         let mut date = Date32Builder::with_capacity(n);
         let mut ts = TimestampMillisecondBuilder::with_capacity(n);
@@ -90,11 +88,11 @@ impl Parquet {
         let mut source = StringBuilder::with_capacity(n, n * 16);
         let mut line = Int64Builder::with_capacity(n);
         let mut ingest = TimestampMillisecondBuilder::with_capacity(n);
-        for r in rows {
+        for (t, r) in keyed {
             let b = &r.bar;
             symbol.append_value(&b.symbol);
             date.append_value(days_since_epoch(b.date));
-            ts.append_value(b.timestamp().and_utc().timestamp_millis());
+            ts.append_value(t.and_utc().timestamp_millis());
             for (builder, v) in prices.iter_mut().zip([b.open, b.high, b.low, b.close]) {
                 builder.append_value(v);
             }

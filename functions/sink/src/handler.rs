@@ -1,5 +1,5 @@
 //! One invocation: a Kafka trigger event in, every record stored or quarantined, a summary
-//! out. The Lambda `main` (to come) and the local trigger both call [`handle`].
+//! out. The Lambda `main` (`src/main.rs`) and the local trigger both call [`handle`].
 //!
 //! Partitions are committed one after another. If one fails, the invocation fails and
 //! Lambda retries the whole event; partitions committed before the failure then find their

@@ -413,7 +413,7 @@ async fn results_that_do_not_match_the_insight_fail_it() {
     }
 }
 
-// --- The whole handler: eight insights, one report. ---
+// --- The whole handler: every insight, one report. ---
 
 /// The insight a bound query belongs to, from its `-- name:` header line (comments survive
 /// binding).

@@ -4,8 +4,9 @@
 //!
 //! The SQL texts carry named markers (`:from`, `:to`, `:scan_from`, `:year_from`,
 //! `:year_to`, `:symbol_filter`, the data-quality thresholds of [`QUALITY`], and the
-//! correlation's `:benchmark`, `:pairs`, `:pair_candidates` and `:full_matrix`), only in
-//! WHERE clauses because Athena allows parameters
+//! correlation's `:benchmark`, `:pairs`, `:pair_candidates` and `:full_matrix`, the latter
+//! also choosing the daily or the per-symbol form of `moving_averages` and `volume_anomalies`),
+//! only in WHERE clauses because Athena allows parameters
 //! nowhere else. [`bind`] turns them into positional placeholders (`?` for Athena and DuckDB,
 //! `$n` for DataFusion) and returns the values to bind, so user input never becomes SQL
 //! text: symbols and dates are checked by [`Params::new`] and then only ever bound.
@@ -34,6 +35,11 @@ pub const LOOKBACK_DAYS: i64 = 400;
 /// to a benchmark and the most and least correlated pairs instead. Each symbol is one
 /// execution parameter on Athena (the API takes that many; its console only 25 in all).
 pub const MAX_SYMBOLS: usize = 50;
+
+/// Most rows `volume_anomalies` returns for a report of every symbol: the anomalies of
+/// largest |z|. A named list of symbols ([`Params::named_list`]) gets every one. Written as a
+/// number in the SQL text (`rn <= 100`), which a test keeps equal to this.
+pub const ANOMALY_ROWS: u32 = 100;
 
 /// Pairs of each side (most and least correlated) a report lists by default.
 pub const DEFAULT_PAIRS: u32 = 10;
@@ -445,6 +451,14 @@ impl Params {
         })
     }
 
+    /// True for a named list of symbols (at most [`MAX_SYMBOLS`]), false for every symbol
+    /// (`:full_matrix`): a named list gets the correlation's full matrix, the daily series of
+    /// `moving_averages` and every volume anomaly; every symbol gets the benchmark ranking,
+    /// one `moving_averages` row per symbol and the [`ANOMALY_ROWS`] strongest anomalies.
+    pub fn named_list(&self) -> bool {
+        !self.symbols.is_empty()
+    }
+
     /// First day of data the insights read.
     pub fn scan_from(&self) -> NaiveDate {
         self.from - Duration::days(LOOKBACK_DAYS)
@@ -500,7 +514,7 @@ pub fn bind(sql: &str, params: &Params, style: Placeholders) -> Result<Bound, Un
             "benchmark" => params.benchmark.clone().unwrap_or_default(),
             "pairs" => params.pairs.to_string(),
             "pair_candidates" => params.pair_candidates.to_string(),
-            "full_matrix" => u8::from(!params.symbols.is_empty()).to_string(),
+            "full_matrix" => u8::from(params.named_list()).to_string(),
             _ => return None,
         })
     };
@@ -732,6 +746,32 @@ mod tests {
             serde_json::from_str(r#"{"from":"2021-01-01","to":"2021-06-30","symbols":[]}"#)
                 .unwrap();
         assert_eq!((old.benchmark, old.pairs), (None, DEFAULT_PAIRS));
+    }
+
+    #[test]
+    fn a_named_list_chooses_the_daily_forms_and_every_symbol_the_bounded_ones() {
+        let sql = "WHERE CAST(:full_matrix AS INTEGER) = 1 OR rn <= 100";
+        let all = params(&[]);
+        assert!(!all.named_list());
+        assert_eq!(
+            bind(sql, &all, Placeholders::Question).unwrap().values,
+            ["0"]
+        );
+        let named = params(&["S1"]);
+        assert!(named.named_list());
+        assert_eq!(
+            bind(sql, &named, Placeholders::Dollar).unwrap().values,
+            ["1"]
+        );
+        for name in ["moving_averages", "volume_anomalies"] {
+            let i = by_name(name).unwrap();
+            assert!(
+                i.sql.contains("CAST(:full_matrix AS INTEGER) = 1 OR "),
+                "{name}"
+            );
+        }
+        let bound = format!("CAST(:full_matrix AS INTEGER) = 1 OR rn <= {ANOMALY_ROWS}\n");
+        assert!(by_name("volume_anomalies").unwrap().sql.contains(&bound));
     }
 
     #[test]

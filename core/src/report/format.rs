@@ -115,7 +115,7 @@ pub(crate) fn kind(column: &str) -> Kind {
         "implausible_moves" => Kind::Whole,
         c if c.starts_with("n_") => Kind::Whole,
         "z" | "correlation" => Kind::Stat,
-        "signal" => Kind::Signal,
+        "signal" | "last_cross" => Kind::Signal,
         "side" | "kind" | "status" => Kind::Side,
         _ => Kind::Plain,
     }

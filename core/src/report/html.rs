@@ -52,8 +52,9 @@ pub fn to_html(report: &Report) -> String {
     masthead(&mut out, report, &window);
     out.push_str("<main>\n");
     summary(&mut out, report, &window);
+    let named = report.params.named_list();
     for result in &report.insights {
-        section(&mut out, result);
+        section(&mut out, result, named);
     }
     out.push_str("</main>\n");
     let _ = writeln!(
@@ -258,7 +259,14 @@ fn summary(out: &mut String, report: &Report, window: &str) {
         }
     }
     if let Some(r) = ran(report, "moving_averages") {
-        if let Some(sig) = r.column("signal") {
+        // A named list has every day's signal; a report of every symbol one row per symbol,
+        // with the kind of its latest cross in the window.
+        let (column, note) = if per_symbol(r, report.params.named_list()) {
+            ("last_cross", "latest cross per symbol, 50- vs 200-day MA")
+        } else {
+            ("signal", "50- vs 200-day MA")
+        };
+        if let Some(sig) = r.column(column) {
             let signals: Vec<String> = r.rows.iter().filter_map(|row| text(row.get(sig))).collect();
             let golden = signals.iter().filter(|s| *s == "golden_cross").count();
             let death = signals.iter().filter(|s| *s == "death_cross").count();
@@ -267,23 +275,37 @@ fn summary(out: &mut String, report: &Report, window: &str) {
                 "MA crosses",
                 &format!("{golden} <span class=\"unit\">golden</span> {death} <span class=\"unit\">death</span>"),
                 "",
-                "50- vs 200-day MA",
+                note,
             );
         }
     }
     if let Some(r) = ran(report, "volume_anomalies") {
-        let n = r.rows.len();
-        card(
-            out,
-            "Unusual volume",
-            &format::whole(n as f64),
-            "",
-            if n == 1 {
-                "day at 3σ or more"
-            } else {
-                "days at 3σ or more"
-            },
-        );
+        // The SQL lists the strongest of a report of every symbol and counts them all.
+        let listed = r.rows.len();
+        let n = r
+            .column("n_anomalies")
+            .and_then(|c| {
+                r.rows
+                    .iter()
+                    .filter_map(|row| number(row.get(c)))
+                    .reduce(f64::max)
+            })
+            .map_or(listed, |t| t as usize)
+            .max(listed);
+        let days = if n == 1 {
+            "day at 3σ or more".to_string()
+        } else {
+            "days at 3σ or more".to_string()
+        };
+        let note = if listed < n {
+            format!(
+                "{days}, the {} strongest listed",
+                format::whole(listed as f64)
+            )
+        } else {
+            days
+        };
+        card(out, "Unusual volume", &format::whole(n as f64), "", &note);
     }
     out.push_str("</div>\n");
     if let Some(r) = ran(report, "data_quality") {
@@ -381,7 +403,9 @@ fn elapsed_text(ms: u64) -> String {
     }
 }
 
-fn section(out: &mut String, r: &InsightResult) {
+/// One insight's section. `named`: the report names its symbols (then `moving_averages` is
+/// each symbol's daily series, else one row per symbol).
+fn section(out: &mut String, r: &InsightResult, named: bool) {
     let failed = !r.succeeded();
     let _ = writeln!(
         out,
@@ -417,14 +441,14 @@ fn section(out: &mut String, r: &InsightResult) {
     } else if r.rows.is_empty() {
         out.push_str("<p class=\"empty\">No rows: nothing in this window met this insight's conditions.</p>\n");
     } else {
-        charts(out, r);
-        table(out, r);
+        charts(out, r, named);
+        table(out, r, named);
     }
     out.push_str("</section>\n");
 }
 
 /// The chart (or charts) of an insight that has one.
-fn charts(out: &mut String, r: &InsightResult) {
+fn charts(out: &mut String, r: &InsightResult, named: bool) {
     let single = match r.name.as_str() {
         "top_movers" => top_movers_chart(r),
         "volatility" => volatility_chart(r),
@@ -432,6 +456,10 @@ fn charts(out: &mut String, r: &InsightResult) {
         "data_quality" => completeness_chart(r),
         "quality_issues" => {
             quality_totals(out, r);
+            None
+        }
+        "moving_averages" if per_symbol(r, named) => {
+            moving_average_standing(out, r);
             None
         }
         "moving_averages" => {
@@ -643,9 +671,86 @@ fn moving_average_charts(out: &mut String, r: &InsightResult) {
     }
 }
 
-/// The rows a table shows, in result order, and what they are when not all of them.
-fn shown_rows(r: &InsightResult) -> (Vec<usize>, Option<String>) {
+/// True when `moving_averages` is one row per symbol (a report of every symbol, its SQL's
+/// per-symbol form) rather than daily series (a named list, or a report from before).
+fn per_symbol(r: &InsightResult, named: bool) -> bool {
+    let (Some(sym), Some(_)) = (r.column("symbol"), r.column("last_cross")) else {
+        return false;
+    };
+    let mut seen = std::collections::HashSet::new();
+    !named && r.rows.iter().all(|row| seen.insert(text(row.get(sym))))
+}
+
+/// What one row per symbol of `moving_averages` (a report of every symbol) says in all: how
+/// many symbols stand with the 50-day average above the 200-day one, and how many crossed.
+fn moving_average_standing(out: &mut String, r: &InsightResult) {
+    let (Some(ma50), Some(ma200), Some(last)) =
+        (r.column("ma50"), r.column("ma200"), r.column("last_cross"))
+    else {
+        return;
+    };
+    let (mut above, mut below, mut golden, mut death) = (0usize, 0usize, 0usize, 0usize);
+    for row in &r.rows {
+        match (number(row.get(ma50)), number(row.get(ma200))) {
+            (Some(a), Some(b)) if a > b => above += 1,
+            (Some(a), Some(b)) if a < b => below += 1,
+            _ => {}
+        }
+        match text(row.get(last)).as_deref() {
+            Some("golden_cross") => golden += 1,
+            Some("death_cross") => death += 1,
+            _ => {}
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"quality-totals\">{} symbols on their last day: {} with the 50-day average above the 200-day, {} below. Latest cross in the window: {} golden, {} death. One row per symbol; a report naming at most {} symbols gets each one's daily series and chart.</p>",
+        format::whole(r.rows.len() as f64),
+        format::whole(above as f64),
+        format::whole(below as f64),
+        format::whole(golden as f64),
+        format::whole(death as f64),
+        crate::insights::MAX_SYMBOLS,
+    );
+}
+
+/// The rows of a per-symbol `moving_averages` result by its latest cross, the most recent
+/// first, symbols without one after (each group by symbol).
+fn latest_crosses_first(r: &InsightResult) -> Option<Vec<usize>> {
+    let date = r.column("last_cross_date")?;
+    let sym = r.column("symbol")?;
+    let mut idx: Vec<usize> = (0..r.rows.len()).collect();
+    idx.sort_by(|&a, &b| {
+        let (da, db) = (text(r.rows[a].get(date)), text(r.rows[b].get(date)));
+        let by_date = match (&da, &db) {
+            (Some(x), Some(y)) => y.cmp(x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_date.then_with(|| text(r.rows[a].get(sym)).cmp(&text(r.rows[b].get(sym))))
+    });
+    Some(idx)
+}
+
+/// The rows a table shows, in the order shown (result order but for a per-symbol
+/// `moving_averages`), and what they are when not all of them.
+fn shown_rows(r: &InsightResult, named: bool) -> (Vec<usize>, Option<String>) {
     let n = r.rows.len();
+    if r.name == "moving_averages" && per_symbol(r, named) {
+        if let Some(mut idx) = latest_crosses_first(r) {
+            if n <= TABLE_ROWS {
+                return (idx, None);
+            }
+            idx.truncate(TABLE_ROWS);
+            return (
+                idx,
+                Some(format!(
+                    "the {TABLE_ROWS} symbols of the most recent golden or death crosses"
+                )),
+            );
+        }
+    }
     // The issue listing is bounded by its SQL (a few dozen rows of each kind) and is read
     // whole: its kinds would otherwise hide each other.
     if n <= TABLE_ROWS || r.name == "quality_issues" {
@@ -756,7 +861,7 @@ fn correlation_rows(r: &InsightResult, kind: usize) -> (Vec<usize>, String) {
     (keep, what.join("; "))
 }
 
-fn table(out: &mut String, r: &InsightResult) {
+fn table(out: &mut String, r: &InsightResult, named: bool) {
     let kinds: Vec<Kind> = r.columns.iter().map(|c| format::kind(c)).collect();
     out.push_str("<div class=\"table-wrap\"><table class=\"data\"><thead><tr>");
     for (c, k) in r.columns.iter().zip(&kinds) {
@@ -772,7 +877,7 @@ fn table(out: &mut String, r: &InsightResult) {
         );
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    let (rows, shortened) = shown_rows(r);
+    let (rows, shortened) = shown_rows(r, named);
     for &i in &rows {
         out.push_str("<tr>");
         for (k, (column, kind)) in r.columns.iter().zip(&kinds).enumerate() {
@@ -1071,11 +1176,10 @@ mod tests {
     #[test]
     fn moving_averages_chart_each_symbol_up_to_the_limit_and_shorten_the_table() {
         let cols = ["symbol", "trade_date", "price", "ma50", "ma200", "signal"];
-        let html = to_html(&report(vec![result(
-            "moving_averages",
-            &cols,
-            ma_rows(14, 30),
-        )]));
+        // A named list of symbols: each one's daily series.
+        let mut named = report(vec![result("moving_averages", &cols, ma_rows(14, 30))]);
+        named.params.symbols = (0..14).map(|s| format!("S{s:02}")).collect();
+        let html = to_html(&named);
         assert_eq!(charts_of(&html, "moving_averages"), MA_CHARTS);
         assert!(html.contains("Charts for the first 12 of 14 symbols"));
         assert_eq!(html.matches(r#"class="series "#).count(), 3 * MA_CHARTS);
@@ -1093,6 +1197,114 @@ mod tests {
         );
         assert!(html
             .contains("14 <span class=\"unit\">golden</span> 0 <span class=\"unit\">death</span>"));
+    }
+
+    #[test]
+    fn moving_averages_of_every_symbol_list_the_latest_crosses_first_without_charts() {
+        let cols = [
+            "symbol",
+            "trade_date",
+            "price",
+            "ma50",
+            "ma200",
+            "signal",
+            "last_cross_date",
+            "last_cross",
+        ];
+        // One row per symbol (the SQL's order, by symbol): S00..S59; every third crossed,
+        // S00 earliest, golden for even symbols and death for odd ones.
+        let rows: Vec<Vec<Value>> = (0..60)
+            .map(|s| {
+                let crossed = s % 3 == 0;
+                let day = NaiveDate::from_ymd_opt(2021, 1, 4).unwrap() + chrono::Duration::days(s);
+                let kind = if s % 2 == 0 {
+                    "golden_cross"
+                } else {
+                    "death_cross"
+                };
+                vec![
+                    json!(format!("S{s:02}")),
+                    json!("2021-06-30"),
+                    json!(100.0),
+                    json!(if s % 2 == 0 { 101.0 } else { 99.0 }),
+                    json!(100.0),
+                    json!(null),
+                    if crossed {
+                        json!(day.to_string())
+                    } else {
+                        json!(null)
+                    },
+                    if crossed { json!(kind) } else { json!(null) },
+                ]
+            })
+            .collect();
+        let r = result("moving_averages", &cols, rows);
+        let (shown, what) = shown_rows(&r, false);
+        assert_eq!(shown.len(), TABLE_ROWS);
+        // The 20 crossed symbols, the latest (S57) first, then the others by symbol.
+        let crossed: Vec<usize> = (0..60).rev().filter(|s| s % 3 == 0).collect();
+        assert_eq!(&shown[..20], &crossed[..]);
+        assert_eq!(
+            shown[20..],
+            [1, 2, 4, 5, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 26, 28, 29]
+        );
+        assert!(what
+            .unwrap()
+            .contains("most recent golden or death crosses"));
+        // A short result is shown whole, in the same order.
+        let few = result("moving_averages", &cols, r.rows[..6].to_vec());
+        assert_eq!(shown_rows(&few, false), (vec![3, 0, 1, 2, 4, 5], None));
+
+        let html = to_html(&report(vec![r]));
+        assert_eq!(charts_of(&html, "moving_averages"), 0);
+        assert!(html.contains(
+            "60 symbols on their last day: 30 with the 50-day average above the 200-day, 30 below. \
+             Latest cross in the window: 10 golden, 10 death."
+        ));
+        assert!(html.contains("Showing 40 of 60 rows"));
+        assert!(html.contains(
+            "10 <span class=\"unit\">golden</span> 10 <span class=\"unit\">death</span>"
+        ));
+        assert!(html.contains("latest cross per symbol"));
+        assert_eq!(
+            html.matches("<span class=\"badge loss\">Death cross</span>")
+                .count(),
+            10
+        );
+    }
+
+    #[test]
+    fn bounded_volume_anomalies_count_every_one_in_the_card() {
+        let cols = [
+            "symbol",
+            "trade_date",
+            "volume",
+            "n_prior",
+            "mean_volume",
+            "stddev_volume",
+            "z",
+            "n_anomalies",
+        ];
+        let rows = (0..3)
+            .map(|k| {
+                vec![
+                    json!(format!("S{k}")),
+                    json!("2021-03-01"),
+                    json!(1000),
+                    json!(60),
+                    json!(100.0),
+                    json!(10.0),
+                    json!(90.0 - k as f64),
+                    json!(250),
+                ]
+            })
+            .collect();
+        let html = to_html(&report(vec![result("volume_anomalies", &cols, rows)]));
+        assert!(
+            html.contains("days at 3σ or more, the 3 strongest listed"),
+            "{html}"
+        );
+        assert!(html.contains(">250<"));
     }
 
     #[test]
@@ -1120,7 +1332,7 @@ mod tests {
             .map(|k| row("pair", k, (k as f64 - 30.0) / 31.0))
             .collect();
         let corr = result("correlation", &columns, pairs);
-        let (rows, what) = shown_rows(&corr);
+        let (rows, what) = shown_rows(&corr, false);
         assert_eq!(rows.len(), TABLE_ROWS);
         assert!(what.unwrap().contains("strongest"));
         assert!(
@@ -1136,7 +1348,7 @@ mod tests {
         all.extend((0..10).map(|k| row("most", k, 0.9 - k as f64 / 100.0)));
         all.extend((0..10).map(|k| row("least", k, -0.9 + k as f64 / 100.0)));
         let corr = result("correlation", &columns, all);
-        let (rows, what) = shown_rows(&corr);
+        let (rows, what) = shown_rows(&corr, false);
         let ends = TABLE_ROWS / 4;
         let want: Vec<usize> = (0..ends).chain(500 - ends..520).collect();
         assert_eq!(rows, want);
@@ -1152,7 +1364,7 @@ mod tests {
             &["symbol"],
             (0..50).map(|k| vec![json!(k)]).collect(),
         );
-        let (rows, what) = shown_rows(&plain);
+        let (rows, what) = shown_rows(&plain, false);
         assert_eq!(rows, (0..TABLE_ROWS).collect::<Vec<_>>());
         assert_eq!(what.unwrap(), "the first 40");
     }

@@ -215,9 +215,11 @@ pub mod sample {
         (i + 1 >= n).then(|| s.price[i + 1 - n..=i].iter().sum::<f64>() / n as f64)
     }
 
+    /// Each symbol's daily rows (a named list), each with the symbol's latest cross.
     fn moving_averages(all: &[Series]) -> Vec<Vec<Value>> {
         let mut rows = vec![];
         for s in all {
+            let first = rows.len();
             for i in first_in_window(s)..s.days.len() {
                 let (m50, m200) = (average(s, i, 50), average(s, i, 200));
                 let (p50, p200) = (average(s, i - 1, 50), average(s, i - 1, 200));
@@ -237,7 +239,29 @@ pub mod sample {
                     signal,
                 ]);
             }
+            let latest = rows[first..]
+                .iter()
+                .rfind(|r| !r[5].is_null())
+                .map_or((Value::Null, Value::Null), |r| (r[1].clone(), r[5].clone()));
+            for row in &mut rows[first..] {
+                row.push(latest.0.clone());
+                row.push(latest.1.clone());
+            }
         }
+        rows
+    }
+
+    /// One row per symbol (every symbol): its last day, with its latest cross.
+    pub fn moving_averages_per_symbol(all: &[Series]) -> Vec<Vec<Value>> {
+        let daily = moving_averages(all);
+        let mut rows: Vec<Vec<Value>> = vec![];
+        for row in daily {
+            match rows.last_mut() {
+                Some(last) if last[0] == row[0] => *last = row,
+                _ => rows.push(row),
+            }
+        }
+        rows.sort_by(|a, b| a[0].as_str().cmp(&b[0].as_str()));
         rows
     }
 
@@ -266,7 +290,25 @@ pub mod sample {
                 }
             }
         }
+        let total = rows.len();
+        for row in &mut rows {
+            row.push(json!(total));
+        }
         rows
+    }
+
+    /// The same report of every symbol (`Params::symbols` empty): `moving_averages` one row
+    /// per symbol, as its SQL returns them then.
+    pub fn every_symbol_report() -> Report {
+        let mut report = report();
+        report.params.symbols.clear();
+        let all = series();
+        for r in &mut report.insights {
+            if r.name == "moving_averages" {
+                r.rows = moving_averages_per_symbol(&all);
+            }
+        }
+        report
     }
 
     fn max_drawdown(all: &[Series]) -> Vec<Vec<Value>> {
@@ -871,6 +913,56 @@ fn long_moving_average_table_is_shortened_to_crosses_and_latest_days() {
     );
     assert!(part.contains(&format!("Showing {shown} of {} rows", ma.rows.len())));
     assert!(part.contains("The full data is in the CSV file <code>moving_averages.csv</code>"));
+}
+
+#[test]
+fn every_symbol_gets_one_moving_average_row_each_latest_cross_first_and_no_charts() {
+    let report = sample::every_symbol_report();
+    let ma = result(&report, "moving_averages");
+    let n = sample::series().len();
+    assert_eq!(ma.rows.len(), n, "one row per symbol");
+    let html = to_html(&report);
+    assert!(charts(&html, "moving_averages").is_empty());
+    let part = section(&html, "moving_averages");
+    assert!(
+        part.contains(&format!("{n} symbols on their last day:")),
+        "{part}"
+    );
+    assert!(!part.contains("Showing"), "every symbol shown");
+    // The table's rows by their latest cross, the most recent first, then the others.
+    let (sym, last) = (
+        ma.column("symbol").unwrap(),
+        ma.column("last_cross_date").unwrap(),
+    );
+    let mut want: Vec<(Option<&str>, &str)> = ma
+        .rows
+        .iter()
+        .map(|r| (r[last].as_str(), r[sym].as_str().unwrap()))
+        .collect();
+    want.sort_by(|a, b| match (a.0, b.0) {
+        (Some(x), Some(y)) => y.cmp(x).then(a.1.cmp(b.1)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.1.cmp(b.1),
+    });
+    assert!(want[0].0.is_some(), "the sample crosses");
+    let body = &part[part.find("<tbody>").unwrap()..part.find("</tbody>").unwrap()];
+    let shown: Vec<&str> = body
+        .split("<td class=\"sym\">")
+        .skip(1)
+        .map(|c| &c[..c.find('<').unwrap()])
+        .collect();
+    let want: Vec<String> = want.iter().map(|w| w.1.replace('&', "&amp;")).collect();
+    assert_eq!(shown, want);
+    // The card counts each symbol's latest cross, as the table has them.
+    let kind = ma.column("last_cross").unwrap();
+    let count = |k: &str| ma.rows.iter().filter(|r| r[kind] == k).count();
+    assert!(html.contains(&format!(
+        "{} <span class=\"unit\">golden</span> {} <span class=\"unit\">death</span>",
+        count("golden_cross"),
+        count("death_cross")
+    )));
+    assert!(html.contains("latest cross per symbol"));
 }
 
 #[test]

@@ -16,7 +16,8 @@ PARAMS is JSON text, `@path` to a JSON file, or `-` for standard input:
      "from": "2020-12-23", "to": "2021-06-30", "symbols": ["AAA", "BBB"]}
 An empty or missing `symbols` list means every symbol. The correlation's settings default
 as the Rust `Params` does: `benchmark` "" (the equal-weight mean), `pairs` 10,
-`pair_candidates` 100, and `full_matrix` "1" when `symbols` is given, else "0".
+`pair_candidates` 100, and `full_matrix` "1" when `symbols` is given, else "0" (it also
+picks the daily or per-symbol form of `moving_averages` and `volume_anomalies`).
 
 The named markers of the SQL (`:year_from`, `:year_to`, `:scan_from`, `:from`, `:to`,
 `:symbol_filter`, the data-quality thresholds, the correlation's `:benchmark`, `:pairs`,

@@ -1,7 +1,13 @@
 -- name: volume_anomalies
 -- title: Volume anomalies
--- description: Days in the report window whose volume lies three or more standard deviations from the mean of the previous 60 trading days of the symbol.
--- columns: symbol, trade_date, volume, n_prior, mean_volume, stddev_volume, z
+-- description: Days in the report window whose volume lies three or more standard deviations from the mean of the previous 60 trading days of the symbol. For a named list of symbols, every such day; for every symbol, the 100 furthest from normal (largest |z|, ties by symbol and day). n_anomalies counts them all.
+-- columns: symbol, trade_date, volume, n_prior, mean_volume, stddev_volume, z, n_anomalies
+--
+-- Modes, as `moving_averages`: a named list of symbols (`:full_matrix` = 1, at most 50
+-- symbols) keeps every anomaly; a report of every symbol keeps the 100 of largest |z|
+-- (insights::ANOMALY_ROWS, a number in the text rather than one more marker), ranked over
+-- the anomalies alone with a total order (|z|, then symbol and day) so that every engine
+-- keeps the same rows.
 WITH base AS (
     -- @include: base
 ),
@@ -32,6 +38,16 @@ scored AS (
     FROM stats
     WHERE n_prior >= 20
       AND trade_date >= CAST(:from AS DATE)
+),
+ranked AS (
+    -- The anomalies, ranked from the largest |z|, and counted.
+    SELECT
+        symbol, trade_date, volume, n_prior, mean_volume, stddev_volume, z,
+        ROW_NUMBER() OVER (ORDER BY abs(z) DESC NULLS LAST, symbol ASC NULLS LAST,
+                                    trade_date ASC NULLS LAST) AS rn,
+        count(*) OVER () AS n_anomalies
+    FROM scored
+    WHERE abs(z) >= 3
 )
 SELECT
     symbol,
@@ -40,7 +56,8 @@ SELECT
     CAST(n_prior AS BIGINT) AS n_prior,
     mean_volume,
     stddev_volume,
-    z
-FROM scored
-WHERE abs(z) >= 3
+    z,
+    CAST(n_anomalies AS BIGINT) AS n_anomalies
+FROM ranked
+WHERE CAST(:full_matrix AS INTEGER) = 1 OR rn <= 100
 ORDER BY symbol ASC NULLS LAST, trade_date ASC NULLS LAST

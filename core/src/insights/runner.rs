@@ -123,6 +123,7 @@ pub async fn run_all<E: Engine>(
         engine: E::NAME.into(),
         params: params.clone(),
         insights: results,
+        rejects: vec![],
     }
 }
 

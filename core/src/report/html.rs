@@ -56,6 +56,7 @@ pub fn to_html(report: &Report) -> String {
     for result in &report.insights {
         section(&mut out, result, named);
     }
+    rejects(&mut out, &report.rejects);
     out.push_str("</main>\n");
     let _ = writeln!(
         out,
@@ -68,6 +69,40 @@ pub fn to_html(report: &Report) -> String {
     );
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The rows that never reached the lake, per input file and reason (nothing when none are
+/// known).
+fn rejects(out: &mut String, files: &[super::FileRejects]) {
+    if files.is_empty() {
+        return;
+    }
+    let total: u64 = files.iter().map(|f| f.rejected()).sum();
+    let _ = write!(
+        out,
+        "<section class=\"panel insight\" id=\"rejects\">\n<div class=\"section-head\"><h2>Rejected rows</h2></div>\n\
+         <p class=\"description\">{} row(s) of the input never reached the lake; each is kept with \
+         its reason in the rejects file beside the input (<code>stockstream-local rejects</code> \
+         summarises it).</p>\n<div class=\"table-wrap\"><table class=\"data\"><thead><tr>\
+         <th scope=\"col\">file</th><th scope=\"col\" class=\"num\">rejected</th><th scope=\"col\">why</th>\
+         </tr></thead>\n<tbody>\n",
+        total
+    );
+    for f in files {
+        let why: Vec<String> = f
+            .reasons
+            .iter()
+            .map(|(code, n)| format!("{} × {}", n, escape(code)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&f.file),
+            f.rejected(),
+            why.join(", ")
+        );
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
 /// The symbols the report covers: those asked for, else those found in the results.
@@ -1058,6 +1093,7 @@ mod tests {
                 pair_candidates: 100,
             },
             insights,
+            rejects: vec![],
         }
     }
 
@@ -1388,5 +1424,31 @@ mod tests {
             "<td class=\"num neg\">-3.12%</td><td class=\"num\">48,123,456</td><td class=\"null num\">—</td>\
              <td class=\"date\">30 Jun 2021</td><td class=\"sym\">S&amp;P&lt;500&gt;</td><td class=\"num\">n/a</td>"
         );
+    }
+
+    #[test]
+    fn rejected_rows_are_listed_per_file_and_reason_escaped() {
+        let mut r = report(vec![]);
+        assert!(
+            !to_html(&r).contains("Rejected rows"),
+            "no section without rejects"
+        );
+        r.rejects = vec![super::super::FileRejects {
+            file: "<bad>.csv".into(),
+            reasons: [
+                ("bad_number".to_string(), 3),
+                ("high_below_low".to_string(), 2),
+            ]
+            .into_iter()
+            .collect(),
+        }];
+        let html = to_html(&r);
+        assert!(html.contains("Rejected rows"));
+        assert!(html.contains("5 row(s) of the input never reached the lake"));
+        assert!(
+            html.contains("<td>&lt;bad&gt;.csv</td><td class=\"num\">5</td>"),
+            "{html}"
+        );
+        assert!(html.contains("3 × bad_number, 2 × high_below_low"));
     }
 }

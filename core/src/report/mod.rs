@@ -17,6 +17,27 @@ pub struct Report {
     pub params: Params,
     /// Results, in suite order.
     pub insights: Vec<InsightResult>,
+    /// Rows refused before the lake, per input file, when the runner knows them (the local
+    /// demo, from its producer run); empty otherwise, and then absent from the JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejects: Vec<FileRejects>,
+}
+
+/// The rows of one input file that never reached the lake, counted by reason code (the
+/// rejects file beside the input keeps each row with its reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRejects {
+    /// The input file, as the producer named it.
+    pub file: String,
+    /// Rejected rows by reason code (`bad_number`, `high_below_low`, …).
+    pub reasons: std::collections::BTreeMap<String, u64>,
+}
+
+impl FileRejects {
+    /// All rejected rows of the file.
+    pub fn rejected(&self) -> u64 {
+        self.reasons.values().sum()
+    }
 }
 
 /// The result of one insight: rows, or the error that stopped it.
@@ -167,6 +188,7 @@ mod tests {
                 error: None,
                 elapsed_ms: 812,
             }],
+            rejects: vec![],
         }
     }
 

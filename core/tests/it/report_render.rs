@@ -533,6 +533,7 @@ pub mod sample {
                 pair_candidates: 100,
             },
             insights,
+            rejects: vec![],
         }
     }
 }

@@ -90,6 +90,7 @@ mod tests {
             )
             .unwrap(),
             insights: vec![one("latest_close"), one("volatility")],
+            rejects: vec![],
         };
         let f = files(&report);
         let names: Vec<_> = f

@@ -426,6 +426,8 @@ async fn run(command: Command, stop: Arc<AtomicBool>) -> anyhow::Result<ExitCode
                 pairs: Some(pairs),
                 table,
                 reports_prefix,
+                // The producer's rejects are the demo's to show; this command has none.
+                rejects: vec![],
             };
             let w = pipeline::insights_stage(&bucket, &o, chrono::Utc::now()).await?;
             let ok = w

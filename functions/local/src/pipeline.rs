@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 use stockstream_core::insights::{self, Params};
-use stockstream_core::report::Report;
+use stockstream_core::report::{FileRejects, Report};
 use stockstream_producer::ProduceConfig;
 use stockstream_sink::compact::{CompactOutcome, Compactor};
 use stockstream_sink::handler::{handle, SinkConfig, Summary};
@@ -271,6 +271,8 @@ pub struct InsightOptions {
     pub pairs: Option<u32>,
     /// Table.
     pub table: String,
+    /// Rows the producer refused, per input file, shown in the report (the demo knows them).
+    pub rejects: Vec<FileRejects>,
     /// Folder of reports in the bucket.
     pub reports_prefix: String,
 }
@@ -330,6 +332,10 @@ pub async fn insights_stage(
         },
     )
     .await;
+    let report = Report {
+        rejects: o.rejects.clone(),
+        ..report
+    };
     let rel = format!(
         "{}/{}/{}",
         o.reports_prefix.trim_matches('/'),
@@ -585,6 +591,14 @@ pub async fn demo(o: &DemoOptions, stop: Arc<AtomicBool>) -> Result<DemoSummary>
         &InsightOptions {
             table: "bars".into(),
             reports_prefix: "reports".into(),
+            rejects: produced
+                .rejects_by_file
+                .iter()
+                .map(|(file, reasons)| FileRejects {
+                    file: file.clone(),
+                    reasons: reasons.clone(),
+                })
+                .collect(),
             ..Default::default()
         },
         Utc::now(),

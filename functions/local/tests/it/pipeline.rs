@@ -426,6 +426,47 @@ fn demo_on_kafka_and_moto_lands_every_valid_row_once_and_a_rerun_changes_nothing
         .as_str()
         .unwrap()
         .starts_with(&format!("s3://{bucket}/reports/")));
+    // The report says which file's rows were rejected and why: the rejects file's own
+    // counts by source and code.
+    let mut by_file: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for l in rejects.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        *by_file
+            .entry(v["source"].as_str().unwrap().to_string())
+            .or_default()
+            .entry(v["code"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let json_key = keys
+        .keys()
+        .find(|k| k.starts_with("reports/") && k.ends_with("/report.json"))
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(got.path().join(json_key)).unwrap()).unwrap();
+    let in_report: BTreeMap<String, BTreeMap<String, u64>> = report["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let reasons = serde_json::from_value(f["reasons"].clone()).unwrap();
+            (f["file"].as_str().unwrap().to_string(), reasons)
+        })
+        .collect();
+    assert_eq!(
+        in_report, by_file,
+        "rejects per file and reason in report.json"
+    );
+    assert_eq!(in_report.len(), 1, "only the bad-rows file has rejects");
+    let html = std::fs::read_to_string(
+        got.path()
+            .join(json_key.replace("report.json", "report.html")),
+    )
+    .unwrap();
+    assert!(
+        html.contains("Rejected rows"),
+        "the report's rejects section"
+    );
+    assert!(html.contains(&format!("{rejected} row(s) of the input")));
     let lake = |keys: &BTreeMap<String, i64>| -> BTreeMap<String, i64> {
         keys.iter()
             .filter(|(k, _)| k.starts_with("lake/"))

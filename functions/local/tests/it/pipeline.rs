@@ -21,6 +21,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_core::symbols::Symbols;
+use stockstream_store::moto::{s3, unique};
 
 mod faults;
 
@@ -323,8 +324,6 @@ fn services() -> Option<(String, String)> {
     }
 }
 
-use stockstream_store::moto::{s3, unique};
-
 /// Downloads every object of the bucket into `to`; returns key → size.
 async fn download(c: &aws_sdk_s3::Client, bucket: &str, to: &Path) -> BTreeMap<String, i64> {
     let mut keys = BTreeMap::new();
@@ -335,20 +334,12 @@ async fn download(c: &aws_sdk_s3::Client, bucket: &str, to: &Path) -> BTreeMap<S
         }
     }
     for k in keys.keys() {
-        let body = c
-            .get_object()
-            .bucket(bucket)
-            .key(k)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
+        let body = stockstream_local::bucket::download(c, bucket, k)
             .await
             .unwrap();
         let p = to.join(k);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, body.into_bytes()).unwrap();
+        std::fs::write(p, body).unwrap();
     }
     keys
 }

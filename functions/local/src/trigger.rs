@@ -23,7 +23,7 @@ use rdkafka::{Message, Offset, Timestamp, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use stockstream_core::kafka_event::{KafkaEvent, KafkaRecord};
+use stockstream_core::kafka_event::{KafkaEvent, KafkaRecord, CREATE_TIME, LOG_APPEND_TIME};
 use stockstream_sink::handler::Summary;
 
 /// Lambda's cap on an invocation payload.
@@ -159,8 +159,8 @@ pub fn record_of(m: &BorrowedMessage<'_>) -> KafkaRecord {
         })
         .unwrap_or_default();
     let (timestamp, kind) = match m.timestamp() {
-        Timestamp::CreateTime(t) => (t, "CREATE_TIME"),
-        Timestamp::LogAppendTime(t) => (t, "LOG_APPEND_TIME"),
+        Timestamp::CreateTime(t) => (t, CREATE_TIME),
+        Timestamp::LogAppendTime(t) => (t, LOG_APPEND_TIME),
         Timestamp::NotAvailable => (0, "NO_TIMESTAMP_TYPE"),
     };
     let mut r = KafkaRecord::new(
@@ -172,7 +172,7 @@ pub fn record_of(m: &BorrowedMessage<'_>) -> KafkaRecord {
         m.payload(),
         headers,
     );
-    r.timestamp_type = kind.to_string();
+    r.timestamp_type = kind.into();
     r
 }
 

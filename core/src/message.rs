@@ -22,6 +22,7 @@ use crate::date::iso_date_bytes;
 use crate::record::Bar;
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter};
 use std::fmt;
 
 /// The format version written by this library.
@@ -103,7 +104,61 @@ pub fn encode_value(bar: &Bar, out: &mut Vec<u8>) {
 }
 
 /// Appends the JSON value of `bar` to `out`.
+///
+/// Daily bars whose symbol needs no JSON escape (every bar the producer sends from the seed
+/// layout) are written field by field, with serde_json's own number formatting, so the bytes
+/// are those [`encode_value_serde`] writes without its per-field dispatch: this runs once per
+/// row on the producer's hot path. Anything else goes through serde.
 pub fn encode_value_into(bar: &Bar, out: &mut Vec<u8>) {
+    if bar.time.is_some() || bar.symbol.bytes().any(needs_escape) {
+        return encode_value_serde(bar, out);
+    }
+    let date = iso_date_bytes(bar.date);
+    out.reserve(200);
+    out.extend_from_slice(br#"{"v":1,"symbol":""#);
+    out.extend_from_slice(bar.symbol.as_bytes());
+    out.extend_from_slice(br#"","date":""#);
+    out.extend_from_slice(&date);
+    out.extend_from_slice(br#"","open":"#);
+    write_f64(out, bar.open);
+    out.extend_from_slice(br#","high":"#);
+    write_f64(out, bar.high);
+    out.extend_from_slice(br#","low":"#);
+    write_f64(out, bar.low);
+    out.extend_from_slice(br#","close":"#);
+    write_f64(out, bar.close);
+    if let Some(x) = bar.adj_close {
+        out.extend_from_slice(br#","adj_close":"#);
+        write_f64(out, x);
+    }
+    if let Some(n) = bar.volume {
+        out.extend_from_slice(br#","volume":"#);
+        let _ = CompactFormatter.write_u64(out, n);
+    }
+    if let Some(x) = bar.close_usd {
+        out.extend_from_slice(br#","close_usd":"#);
+        write_f64(out, x);
+    }
+    out.push(b'}');
+}
+
+/// Bytes serde_json escapes inside a string.
+fn needs_escape(c: u8) -> bool {
+    c < 0x20 || c == b'"' || c == b'\\'
+}
+
+/// A float as serde_json writes it: shortest round-trip form, `null` when not finite.
+fn write_f64(out: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        let _ = CompactFormatter.write_f64(out, x);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// [`encode_value_into`] through serde: intraday bars, symbols that need escapes, and the
+/// reference the fast path is tested against.
+fn encode_value_serde(bar: &Bar, out: &mut Vec<u8>) {
     let date = iso_date_bytes(bar.date);
     let wire = WireOut {
         v: FORMAT_VERSION,
@@ -371,6 +426,42 @@ mod tests {
             std::str::from_utf8(&out).unwrap(),
             r#"{"v":1,"symbol":"HSI","date":"1987-01-06","open":2583.899902,"high":2583.899902,"low":2583.899902,"close":2583.899902,"adj_close":2583.899902,"volume":0,"close_usd":335.90698726000005}"#
         );
+    }
+
+    #[test]
+    fn the_fast_encoder_writes_what_serde_writes() {
+        let floats = [
+            2583.899902,
+            335.90698726000005,
+            0.0,
+            -0.0,
+            1e21,
+            1e-7,
+            123456789012345680.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            -1.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut b = bar();
+        for (i, &x) in floats.iter().enumerate() {
+            b.open = x;
+            b.high = floats[(i + 3) % floats.len()];
+            b.close_usd = Some(floats[(i + 5) % floats.len()]).filter(|_| i % 3 != 0);
+            b.adj_close = Some(x).filter(|_| i % 2 == 0);
+            b.volume = [None, Some(0), Some(u64::MAX), Some(12345)][i % 4];
+            b.symbol = ["HSI", "000001.SS", "Ünï", "A\"B", "tab\t", "\u{7f}", ""][i % 7].into();
+            let (mut fast, mut serde) = (vec![], vec![]);
+            encode_value_into(&b, &mut fast);
+            encode_value_serde(&b, &mut serde);
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
     }
 
     #[test]

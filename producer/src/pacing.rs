@@ -36,6 +36,12 @@ impl Pacer {
         }
     }
 
+    /// True when rows go as fast as the broker takes them: the sender then need not read
+    /// the clock for every row.
+    pub fn unlimited(&self) -> bool {
+        self.pacing == Pacing::Unlimited
+    }
+
     /// The instant at which the row with timestamp `ts` may be sent; `None` means now.
     /// `now` is the current time (the first call fixes the schedule's origin).
     pub fn deadline(&mut self, ts: NaiveDateTime, now: Instant) -> Option<Instant> {

@@ -7,6 +7,8 @@
 //! - `read_stage`: a thread that parses, validates and encodes rows into `batch`es of packed
 //!   rows, writing rejected rows to the `rejects` file;
 //! - `send`: the send loop, with pacing, checkpoints and the final drain;
+//! - `native`: the send loop's per-row produce call and delivery reports, straight to
+//!   librdkafka;
 //! - `outcome`: the [`Summary`] of what the run did, and [`InputInfo`] per input.
 //!
 //! This module joins them: [`produce`] and [`validate`] check the config, resolve the inputs,
@@ -14,6 +16,7 @@
 
 mod batch;
 mod input;
+mod native;
 mod outcome;
 mod read_stage;
 mod rejects;

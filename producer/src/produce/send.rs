@@ -9,6 +9,7 @@
 
 use super::batch::RowBatch;
 use super::input::{open_reader, Source};
+use super::native::Native;
 use super::outcome::Summary;
 use super::read_stage::{read_stage, snapshot, Stage};
 use super::rejects;
@@ -20,16 +21,20 @@ use crate::pacing::Pacer;
 use crate::progress::{Counts, Progress};
 use crate::tracker::{Snapshot, Tracker};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseProducer, Producer};
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 use stockstream_core::message;
 use stockstream_core::reject::RejectWriter;
+
+/// Stages in the channel from the reader to the sender.
+const STAGES: usize = 8;
+/// Empty batches waiting for the reader: at least every batch that can exist at once (those
+/// in the stage channel, one being filled, one being sent).
+const POOL: usize = STAGES + 4;
 
 /// The producer, with delivery reports going to its [`Tracker`].
 pub(crate) type Kafka = BaseProducer<Context>;
@@ -196,8 +201,11 @@ impl Run<'_> {
         // Two stages: a reader thread parses, validates, encodes and writes rejects; this
         // thread paces and sends. The channel keeps their order, so a snapshot the reader
         // emits after a batch follows that batch here too.
-        let (tx, rx) = mpsc::sync_channel::<Stage>(8);
-        let (pool_tx, pool_rx) = mpsc::channel::<RowBatch>();
+        let (tx, rx) = mpsc::sync_channel::<Stage>(STAGES);
+        // Emptied batches go back to the reader through a bounded channel: its slots are
+        // allocated once, where an unbounded one allocates a block every few dozen sends.
+        // More batches than the two channels hold never exist, so the pool never fills.
+        let (pool_tx, pool_rx) = mpsc::sync_channel::<RowBatch>(POOL);
         let (read, sent) = std::thread::scope(|scope| {
             let reader = &mut reader;
             let skip = &skip;
@@ -220,12 +228,14 @@ impl Run<'_> {
         &mut self,
         src: &Source,
         rx: Receiver<Stage>,
-        pool: Sender<RowBatch>,
+        pool: SyncSender<RowBatch>,
     ) -> Result<(), Error> {
         let start = self.tracker().delivered;
         let mut progress = Progress::new(self.config.input.progress, &src.name, src.len, 0);
-        let topic = self.config.kafka.topic.as_str();
-        let mut line_text = String::with_capacity(20);
+        let native = Native::new(self.producer, &self.config.kafka.topic)
+            .map_err(|cause| ErrorKind::CreateProducer { cause })?;
+        let paced = !self.pacer.unlimited();
+        let mut line_text = LineNumber::default();
         let mut last_commit = Instant::now();
         let mut n = 0u64;
         for stage in rx {
@@ -255,39 +265,31 @@ impl Run<'_> {
             };
             for i in 0..batch.len() {
                 let (line, ts, key, value) = batch.get(i);
-                if let Some(at) = self.pacer.deadline(ts, Instant::now()) {
-                    // Interrupted while waiting: this row was read, and a checkpoint may
-                    // already count it, so it is sent now and the loop stops after it.
-                    if !self.wait_until(at) {
-                        self.summary.interrupted = true;
+                if paced {
+                    if let Some(at) = self.pacer.deadline(ts, Instant::now()) {
+                        // Interrupted while waiting: this row was read, and a checkpoint may
+                        // already count it, so it is sent now and the loop stops after it.
+                        if !self.wait_until(&native, at) {
+                            self.summary.interrupted = true;
+                        }
                     }
                 }
-                line_text.clear();
-                let _ = write!(line_text, "{line}");
-                let headers = OwnedHeaders::new_with_capacity(2)
-                    .insert(Header {
-                        key: message::HEADER_SOURCE,
-                        value: Some(src.name.as_str()),
-                    })
-                    .insert(Header {
-                        key: message::HEADER_LINE,
-                        value: Some(line_text.as_str()),
-                    });
-                let mut record = BaseRecord::with_opaque_to(topic, line as usize)
-                    .key(key)
-                    .payload(value)
-                    .headers(headers);
+                let headers = [
+                    (message::HEADER_SOURCE, src.name.as_bytes()),
+                    (message::HEADER_LINE, line_text.format(line)),
+                ];
                 self.tracker().sent(line);
                 loop {
-                    match self.producer.send(record) {
+                    match native.produce(key, value, headers, line) {
                         Ok(()) => break,
-                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                            record = r;
-                            self.producer.poll(Duration::from_millis(10));
+                        Err(RDKafkaErrorCode::QueueFull) => {
+                            // Wait for a delivery report to make room, not longer.
+                            native.poll(Duration::from_millis(10));
                         }
-                        Err((e, _)) => {
+                        Err(code) => {
                             // A fatal producer error (e.g. authorization): stop, and count
                             // the row as failed; what was read is reported, not lost.
+                            let e = KafkaError::MessageProduction(code);
                             let why =
                                 format!("{} line {line}: Kafka refused the row: {e}", src.name);
                             self.tracker().failed(line, e.to_string());
@@ -298,20 +300,21 @@ impl Run<'_> {
                 }
                 n += 1;
                 if n.is_multiple_of(1024) {
-                    self.producer.poll(Duration::ZERO);
+                    native.poll(Duration::ZERO);
                 }
                 if self.summary.interrupted || self.summary.aborted.is_some() {
                     break;
                 }
             }
-            let _ = pool.send(batch);
+            let _ = pool.try_send(batch);
         }
+        native.poll(Duration::ZERO);
         progress.finish();
         Ok(())
     }
 
     /// Polls (serving delivery reports) until `at`; false if interrupted meanwhile.
-    fn wait_until(&self, at: Instant) -> bool {
+    fn wait_until(&self, native: &Native<'_>, at: Instant) -> bool {
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return false;
@@ -320,8 +323,7 @@ impl Run<'_> {
             if now >= at {
                 return true;
             }
-            self.producer
-                .poll((at - now).min(Duration::from_millis(100)));
+            native.poll((at - now).min(Duration::from_millis(100)));
         }
     }
 
@@ -365,5 +367,37 @@ impl Run<'_> {
             }
             .into()
         })
+    }
+}
+
+/// A line number's decimal digits, written without allocating (the `line` header of every
+/// row).
+#[derive(Default)]
+struct LineNumber([u8; 20]);
+
+impl LineNumber {
+    fn format(&mut self, mut n: u64) -> &[u8] {
+        let mut at = self.0.len();
+        loop {
+            at -= 1;
+            self.0[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return &self.0[at..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineNumber;
+
+    #[test]
+    fn line_numbers_are_decimal() {
+        let mut l = LineNumber::default();
+        for n in [0, 1, 9, 10, 42, 1_000_000, u64::MAX] {
+            assert_eq!(l.format(n), n.to_string().as_bytes());
+        }
     }
 }

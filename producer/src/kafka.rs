@@ -353,8 +353,8 @@ mod tests {
         assert_eq!(c.get("enable.idempotence"), Some("true"));
         assert_eq!(c.get("acks"), Some("all"));
         assert_eq!(c.get("compression.type"), Some("lz4"));
-        assert_eq!(c.get("linger.ms"), Some("50"));
-        assert_eq!(c.get("queue.buffering.max.kbytes"), Some("16384"));
+        assert_eq!(c.get("linger.ms"), Some("20"));
+        assert_eq!(c.get("queue.buffering.max.kbytes"), Some("4096"));
         assert_eq!(c.get("partitioner"), Some("murmur2_random"));
         assert_eq!(c.get("security.protocol"), None);
     }

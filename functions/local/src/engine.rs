@@ -6,6 +6,7 @@
 //! pruning does.
 
 use crate::catalog::{arrow_type, Catalog};
+use crate::cte;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
@@ -15,10 +16,14 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
+use datafusion::sql::parser::Statement as DfStatement;
 use serde_json::Value;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A query's failure, with the engine's message.
@@ -112,16 +117,59 @@ impl Engine {
         Ok(Engine { ctx })
     }
 
-    /// Runs `sql` with `$1…$n` bound to `values` (strings).
+    /// Runs `sql` with `$1…$n` bound to `values` (strings). A CTE the text reads more than
+    /// once is computed once, into memory, first (see [`crate::cte`]).
     pub async fn query(&self, sql: &str, values: &[String]) -> Result<Rows, EngineError> {
-        let mut df = self.ctx.sql(sql).await?;
-        if !values.is_empty() {
-            let params: Vec<ScalarValue> = values
-                .iter()
-                .map(|v| ScalarValue::Utf8(Some(v.clone())))
-                .collect();
-            df = df.with_param_values(params)?;
+        let state = self.ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let statement = match state.sql_to_statement(sql, &dialect)? {
+            DfStatement::Statement(s) => *s,
+            other => {
+                return self
+                    .collect(state.statement_to_plan(other).await?, values)
+                    .await
+            }
+        };
+        static TAG: AtomicU64 = AtomicU64::new(0);
+        let split = cte::split(statement, TAG.fetch_add(1, Ordering::Relaxed));
+        let mut tables = Tables(&self.ctx, vec![]);
+        for step in split.steps {
+            let plan = state
+                .statement_to_plan(DfStatement::Statement(Box::new(step.query)))
+                .await?;
+            let df = self.bind(self.ctx.execute_logical_plan(plan).await?, values)?;
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await?;
+            // Spread over the session's partitions, so what reads it keeps both cores busy.
+            let n = state.config().target_partitions().max(1);
+            let mut parts = vec![vec![]; n];
+            for (i, b) in batches.into_iter().enumerate() {
+                parts[i % n].push(b);
+            }
+            let table = MemTable::try_new(schema, parts)?;
+            self.ctx
+                .register_table(step.table.as_str(), Arc::new(table))?;
+            tables.1.push(step.table);
         }
+        let plan = state
+            .statement_to_plan(DfStatement::Statement(Box::new(split.statement)))
+            .await?;
+        self.collect(plan, values).await
+    }
+
+    fn bind(&self, df: DataFrame, values: &[String]) -> Result<DataFrame, EngineError> {
+        if values.is_empty() {
+            return Ok(df);
+        }
+        let params: Vec<ScalarValue> = values
+            .iter()
+            .map(|v| ScalarValue::Utf8(Some(v.clone())))
+            .collect();
+        Ok(df.with_param_values(params)?)
+    }
+
+    async fn collect(&self, plan: LogicalPlan, values: &[String]) -> Result<Rows, EngineError> {
+        let df = self.bind(self.ctx.execute_logical_plan(plan).await?, values)?;
         let columns = df
             .schema()
             .fields()
@@ -134,6 +182,18 @@ impl Engine {
             append_rows(b, &mut rows)?;
         }
         Ok(Rows { columns, rows })
+    }
+}
+
+/// The memory tables of one query's computed CTEs, dropped from the session when it ends,
+/// however it ends.
+struct Tables<'a>(&'a SessionContext, Vec<String>);
+
+impl Drop for Tables<'_> {
+    fn drop(&mut self) {
+        for t in &self.1 {
+            let _ = self.0.deregister_table(t.as_str());
+        }
     }
 }
 

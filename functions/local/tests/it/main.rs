@@ -3,6 +3,7 @@
 //!
 //! - [`cli`]: `stockstream-local` commands from the command line (rejects, exit codes);
 //! - [`crawler`]: the local crawler over a lake the real sink wrote;
+//! - [`engine`]: the local engine computing a CTE read twice once;
 //! - [`insights_crosscheck`]: every insight on DataFusion, DuckDB and Trino, equal to 1e-9,
 //!   and figures computed independently from the CSV rows (`.ci/test`);
 //! - [`pipeline`]: `stockstream-local demo` end to end, on the embedded broker and on Apache
@@ -13,5 +14,6 @@
 mod cli;
 mod common;
 mod crawler;
+mod engine;
 mod insights_crosscheck;
 mod pipeline;

@@ -2,7 +2,11 @@
 //!
 //! - `lake_bench make-lake BUCKET SYMBOLS DAYS` writes a generated lake through the sink's
 //!   commit (batches of 10,000 records in live-feed order, as the trigger delivers them) and
-//!   crawls it; it does nothing when the catalog already holds that many rows.
+//!   crawls it; it does nothing when the catalog already holds that many rows. Daily bars
+//!   from 1986, in `year=` folders.
+//! - `lake_bench make-intraday-lake BUCKET SYMBOLS DAYS MINUTES` does the same with MINUTES
+//!   one-minute bars per symbol and trading day from 09:30 (390 is a US session), from
+//!   2024-01-02, in `year=/month=` folders (the sink's `month` layout, meant for live data).
 //! - `lake_bench compact BUCKET` merges the lake's small objects (one per trigger batch and
 //!   year) as the scheduled compaction does, and crawls again; prints what it merged.
 //! - `lake_bench jobs FROM TO SYMBOLS` prints the suite's SQL bound with `?` for DuckDB.
@@ -20,7 +24,7 @@
 
 use std::path::Path;
 use std::time::Instant;
-use stockstream_core::generate::{write_csv, GenConfig};
+use stockstream_core::generate::{write_csv, write_intraday_csv, GenConfig, Intraday};
 use stockstream_core::ingest::ingest;
 use stockstream_core::insights::{self, bind, Params, Placeholders};
 use stockstream_core::kafka_event::KafkaRecord;
@@ -46,11 +50,34 @@ fn main() {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let rt = tokio::runtime::Runtime::new().unwrap();
     match a.as_slice() {
-        ["make-lake", bucket, symbols, days] => make_lake(
-            Path::new(bucket),
-            symbols.parse().unwrap(),
-            days.parse().unwrap(),
-        ),
+        ["make-lake", bucket, symbols, days] => {
+            let config = GenConfig {
+                symbols: symbols.parse().unwrap(),
+                days: days.parse().unwrap(),
+                start: chrono::NaiveDate::from_ymd_opt(1986, 1, 1).unwrap(),
+                ..GenConfig::default()
+            };
+            let rows = (config.symbols * config.days) as u64;
+            make_lake(Path::new(bucket), rows, Layout::Year, |out| {
+                write_csv(&config, out)
+            })
+        }
+        ["make-intraday-lake", bucket, symbols, days, minutes] => {
+            let config = GenConfig {
+                symbols: symbols.parse().unwrap(),
+                days: days.parse().unwrap(),
+                start: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
+                ..GenConfig::default()
+            };
+            let day = Intraday {
+                bars_per_day: minutes.parse().unwrap(),
+                ..Intraday::us_minutes()
+            };
+            let rows = (config.symbols * config.days) as u64 * u64::from(day.bars_per_day);
+            make_lake(Path::new(bucket), rows, Layout::Month, |out| {
+                write_intraday_csv(&config, &day, out)
+            })
+        }
         ["compact", bucket] => rt.block_on(async {
             let bucket = Path::new(bucket);
             let dir = Bucket::Dir(bucket.to_path_buf());
@@ -254,11 +281,24 @@ fn parse_size(num: &str, unit: Option<char>) -> u64 {
     (num.parse::<f64>().unwrap_or(0.0) * mult) as u64
 }
 
-fn make_lake(bucket: &Path, symbols: usize, days: usize) {
-    let want = (symbols * days) as u64;
+/// Writes the CSV that `generate` writes (`want` rows) through the sink's commit into
+/// `bucket` in `layout`, and crawls; nothing when the catalog already holds `want` rows in
+/// that layout's partition keys.
+fn make_lake(
+    bucket: &Path,
+    want: u64,
+    layout: Layout,
+    generate: impl FnOnce(std::io::BufWriter<std::fs::File>) -> std::io::Result<u64>,
+) {
+    let keys = match layout {
+        Layout::Year => 1,
+        Layout::Month => 2,
+    };
     if let Ok(c) = load(bucket) {
         if let Some(t) = c.tables.get("bars") {
-            if t.partitions.values().map(|p| p.rows).sum::<u64>() == want {
+            if t.partitions.values().map(|p| p.rows).sum::<u64>() == want
+                && t.partition_keys.len() == keys
+            {
                 eprintln!("lake of {want} rows already there");
                 return;
             }
@@ -266,18 +306,12 @@ fn make_lake(bucket: &Path, symbols: usize, days: usize) {
     }
     let _ = std::fs::remove_dir_all(bucket.join("lake"));
     let csv = bucket.join("generated.csv");
-    let config = GenConfig {
-        symbols,
-        days,
-        start: chrono::NaiveDate::from_ymd_opt(1986, 1, 1).unwrap(),
-        ..GenConfig::default()
-    };
     std::fs::create_dir_all(bucket).unwrap();
-    write_csv(
-        &config,
-        std::io::BufWriter::new(std::fs::File::create(&csv).unwrap()),
-    )
+    let written = generate(std::io::BufWriter::new(
+        std::fs::File::create(&csv).unwrap(),
+    ))
     .unwrap();
+    assert_eq!(written, want, "rows generated into {}", csv.display());
     let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&csv).unwrap());
     let mut reader = BarReader::new(
         input,
@@ -292,7 +326,7 @@ fn make_lake(bucket: &Path, symbols: usize, days: usize) {
         encoder: &Parquet {
             ingest_time_ms: 1_764_115_200_000,
         },
-        layout: Layout::Year,
+        layout,
         prefix: "lake/bars".into(),
     };
     let mut offset = 0i64;
@@ -330,6 +364,12 @@ fn make_lake(bucket: &Path, symbols: usize, days: usize) {
         }
     }
     std::fs::remove_file(&csv).unwrap();
+    assert_eq!(
+        offset as u64,
+        want,
+        "rows of {} the reader accepted",
+        csv.display()
+    );
     crawl(bucket, "lake", "stockstream").unwrap();
     eprintln!(
         "lake of {offset} rows written and crawled in {:.0?}",

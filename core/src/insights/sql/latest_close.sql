@@ -16,9 +16,12 @@ with_prev AS (
     FROM base
 ),
 latest AS (
+    -- The symbol's last day as a whole-symbol maximum rather than a ranking by date
+    -- descending: the rows are already in date order, and a ranking sorts them all again.
+    -- `base` has one row per (symbol, trade_date), so one row matches.
     SELECT
         symbol, trade_date, close, prev_date, prev_close,
-        ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date DESC NULLS LAST) AS rn
+        max(trade_date) OVER (PARTITION BY symbol) AS last_date
     FROM with_prev
     WHERE trade_date >= CAST(:from AS DATE)
 )
@@ -31,5 +34,5 @@ SELECT
     close - prev_close AS day_change,
     close / NULLIF(prev_close, 0) - 1 AS day_change_pct
 FROM latest
-WHERE rn = 1
+WHERE trade_date = last_date
 ORDER BY symbol ASC NULLS LAST

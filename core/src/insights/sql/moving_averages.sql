@@ -14,20 +14,20 @@ WITH base AS (
     -- @include: base
 ),
 averages AS (
-    -- Trailing windows of trading days, NULL until the window is full.
+    -- Trailing windows of trading days, NULL until the window is full. Every row has a
+    -- price (`close` is required), so a window is full from the symbol's 50th (200th) row:
+    -- a row number, where a sliding count would cost as much as the average itself.
     SELECT
         symbol,
         trade_date,
         price,
         CASE
-            WHEN count(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
-                                    ROWS BETWEEN 49 PRECEDING AND CURRENT ROW) = 50
+            WHEN ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST) >= 50
             THEN avg(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
                                   ROWS BETWEEN 49 PRECEDING AND CURRENT ROW)
         END AS ma50,
         CASE
-            WHEN count(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
-                                    ROWS BETWEEN 199 PRECEDING AND CURRENT ROW) = 200
+            WHEN ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST) >= 200
             THEN avg(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
                                   ROWS BETWEEN 199 PRECEDING AND CURRENT ROW)
         END AS ma200

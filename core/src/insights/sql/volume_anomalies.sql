@@ -23,8 +23,10 @@ stats AS (
         trade_date,
         volume,
         v,
-        count(v) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
-                       ROWS BETWEEN 60 PRECEDING AND 1 PRECEDING) AS n_prior,
+        -- Every row of `traded` has a volume, so the 60 prior rows hold min(row - 1, 60)
+        -- volumes: a row number, not a third sliding aggregate.
+        least(CAST(ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST)
+                   AS BIGINT) - 1, 60) AS n_prior,
         avg(v) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
                      ROWS BETWEEN 60 PRECEDING AND 1 PRECEDING) AS mean_volume,
         stddev_samp(v) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST

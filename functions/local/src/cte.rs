@@ -57,6 +57,14 @@ pub fn split(statement: Statement, tag: u64) -> Split {
         return Split { steps, statement };
     }
     let mut ctes = std::mem::take(&mut with.cte_tables);
+    // CTEs nothing reads are dropped first, so that their references count for nothing.
+    // A CTE is read only by the ones after it (no RECURSIVE), so one pass from the end.
+    for at in (0..ctes.len()).rev() {
+        let name = normal(&ctes[at].alias.name);
+        if references(&ctes[at + 1..], query, &name) == 0 {
+            ctes.remove(at);
+        }
+    }
     let names: Vec<String> = ctes.iter().map(|c| normal(&c.alias.name)).collect();
     for name in names {
         let refs = references(&ctes, query, &name);
@@ -200,6 +208,18 @@ mod tests {
             text(&s.statement),
             "WITH b AS (SELECT x FROM __cte_7_a AS a WHERE x > 1) SELECT * FROM __cte_7_c AS l \
              JOIN __cte_7_c AS r ON l.x = r.x JOIN __cte_7_a AS a ON a.x = l.x"
+        );
+    }
+
+    #[test]
+    fn references_from_ctes_nothing_reads_do_not_count() {
+        let sql = "WITH a AS (SELECT 1 AS x), unused AS (SELECT * FROM a JOIN a AS b ON true) \
+                   SELECT * FROM a";
+        let s = split(parse(sql), 3);
+        assert!(s.steps.is_empty());
+        assert_eq!(
+            text(&s.statement),
+            "WITH a AS (SELECT 1 AS x) SELECT * FROM a"
         );
     }
 

@@ -833,3 +833,93 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
     assert_eq!(one[0]["missing_days"], json!(3), "the lake's calendar");
     assert_eq!(rows_of(&reports[1], "quality_issues").len(), 3);
 }
+
+#[test]
+fn intraday_bars_restate_only_the_bar_sent_again_with_other_values_alike_on_three_engines() {
+    // Three symbols over 30 days, six five-minute bars a day from 09:30 (each bar distinct),
+    // the first 20 records replayed unchanged, and one bar (S00001, day 10, 09:45) restated
+    // later from another file. A day holds six different bars, which restate nothing: only
+    // the bar sent twice with other values is a restatement.
+    let daily = generated_bars(3, 30);
+    let mut records: Vec<(String, u64, Bar)> = vec![];
+    for (line, bar) in &daily {
+        for k in 0..6u32 {
+            let mut b = bar.clone();
+            let f = 1.0 + 0.001 * f64::from(k);
+            (b.open, b.high, b.low, b.close) = (b.open * f, b.high * f, b.low * f, b.close * f);
+            b.adj_close = b.adj_close.map(|p| p * f);
+            b.time = chrono::NaiveTime::from_hms_opt(9, 30 + 5 * k, 0);
+            records.push(("minutes.csv".into(), line * 10 + u64::from(k), b));
+        }
+    }
+    let replayed: Vec<_> = records[..20].to_vec();
+    records.extend(replayed);
+    let day10 = daily[10 * 3].1.date;
+    let (orig_line, original) = records
+        .iter()
+        .find(|(_, _, b)| {
+            b.symbol == "S00001"
+                && b.date == day10
+                && b.time == chrono::NaiveTime::from_hms_opt(9, 45, 0)
+        })
+        .map(|(_, l, b)| (*l, b.clone()))
+        .unwrap();
+    let mut restated = original.clone();
+    restated.close = original.close * 1.01;
+    restated.high = original.high.max(restated.close);
+    restated.adj_close = Some(restated.close);
+    records.push(("restated.csv".into(), 3, restated.clone()));
+
+    let dir = tempfile::tempdir().unwrap();
+    common::write_records(dir.path(), &records);
+    let (from, to) = (daily[0].1.date, daily[daily.len() - 1].1.date);
+    let (reports, compared) =
+        cross_check(dir.path(), &[Params::new(from, to, vec![], None).unwrap()]);
+    assert!(compared > 50, "compared {compared} rows");
+
+    let versions: Vec<_> = rows_of(&reports[0], "quality_issues")
+        .into_iter()
+        .filter(|r| r["kind"] == json!("restatement"))
+        .collect();
+    let got: Vec<(Value, Value, Value, Value)> = versions
+        .iter()
+        .map(|r| {
+            (
+                r["symbol"].clone(),
+                r["trade_date"].clone(),
+                r["source"].clone(),
+                r["line"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                json!("S00001"),
+                json!(day10.to_string()),
+                json!("restated.csv"),
+                json!(3)
+            ),
+            (
+                json!("S00001"),
+                json!(day10.to_string()),
+                json!("minutes.csv"),
+                json!(orig_line)
+            ),
+        ],
+        "the restated bar's two versions, kept first, and nothing else"
+    );
+    let restated_days: Vec<(Value, Value)> = rows_of(&reports[0], "data_quality")
+        .iter()
+        .map(|r| (r["symbol"].clone(), r["restated_days"].clone()))
+        .collect();
+    assert_eq!(
+        restated_days,
+        [
+            (json!("S00000"), json!(0)),
+            (json!("S00001"), json!(1)),
+            (json!("S00002"), json!(0)),
+        ]
+    );
+}

@@ -60,13 +60,15 @@ missing AS (
 records AS (
     -- Every record, in the insights' de-duplication order: per symbol and day the kept one
     -- (latest ts, then kafka_timestamp, partition, offset) first. `differs` marks a record
-    -- whose values are not those of the record before it on the same day. (Each IS DISTINCT
-    -- FROM is in parentheses: DataFusion's parser binds it looser than OR.)
+    -- whose values are not those of the record before it for the same bar: the same `ts`,
+    -- which is the day for daily bars and the minute for intraday ones, whose day holds
+    -- hundreds of different bars that restate nothing. (Each IS DISTINCT FROM is in
+    -- parentheses: DataFusion's parser binds it looser than OR.)
     SELECT
         symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
-        ts, kafka_partition, prev_date, next_date,
+        ts, kafka_partition, prev_ts, next_ts,
         CASE
-            WHEN prev_date = trade_date
+            WHEN prev_ts = ts
              AND ((open IS DISTINCT FROM prev_open) OR (high IS DISTINCT FROM prev_high)
                   OR (low IS DISTINCT FROM prev_low) OR (close IS DISTINCT FROM prev_close)
                   OR (adj_close IS DISTINCT FROM prev_adj_close)
@@ -77,18 +79,18 @@ records AS (
         SELECT
             symbol, trade_date, open, high, low, close, adj_close, volume, source, line,
             kafka_offset, kafka_timestamp, ts, kafka_partition,
-            LAG(trade_date) OVER (
+            LAG(ts) OVER (
                 PARTITION BY symbol
                 ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
                          kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
                          kafka_offset DESC NULLS LAST
-            ) AS prev_date,
-            LEAD(trade_date) OVER (
+            ) AS prev_ts,
+            LEAD(ts) OVER (
                 PARTITION BY symbol
                 ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
                          kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
                          kafka_offset DESC NULLS LAST
-            ) AS next_date,
+            ) AS next_ts,
             LAG(open) OVER (
                 PARTITION BY symbol
                 ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
@@ -133,29 +135,30 @@ records AS (
     ) AS ordered
 ),
 restated AS (
-    -- Days received more than once whose versions differ (a replayed identical CSV is not a
-    -- restatement), every version, numbered 1 for the one the insights keep.
+    -- Bars (days, or minutes of intraday bars) received more than once whose versions
+    -- differ (a replayed identical CSV is not a restatement), every version, numbered 1 for
+    -- the one the insights keep.
     SELECT
         symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
         version,
-        DENSE_RANK() OVER (ORDER BY trade_date DESC NULLS LAST, symbol ASC NULLS LAST) AS rn
+        DENSE_RANK() OVER (ORDER BY ts DESC NULLS LAST, symbol ASC NULLS LAST) AS rn
     FROM (
         SELECT
-            symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
+            symbol, trade_date, ts, close, volume, source, line, kafka_offset, kafka_timestamp,
             version,
-            max(differs) OVER (PARTITION BY symbol, trade_date ORDER BY version ASC NULLS LAST
+            max(differs) OVER (PARTITION BY symbol, ts ORDER BY version ASC NULLS LAST
                                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS conflicting
         FROM (
             SELECT
-                symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
-                differs,
+                symbol, trade_date, ts, close, volume, source, line, kafka_offset,
+                kafka_timestamp, differs,
                 ROW_NUMBER() OVER (
-                    PARTITION BY symbol, trade_date
-                    ORDER BY ts DESC NULLS LAST, kafka_timestamp DESC NULLS LAST,
+                    PARTITION BY symbol, ts
+                    ORDER BY kafka_timestamp DESC NULLS LAST,
                              kafka_partition DESC NULLS LAST, kafka_offset DESC NULLS LAST
                 ) AS version
             FROM records
-            WHERE prev_date = trade_date OR next_date = trade_date
+            WHERE prev_ts = ts OR next_ts = ts
         ) AS versions
     ) AS days
     WHERE conflicting = 1

@@ -1,6 +1,6 @@
 -- name: volume_anomalies
 -- title: Volume anomalies
--- description: Days in the report window whose volume lies three or more standard deviations from the mean of the previous 60 trading days of the symbol. For a named list of symbols, every such day; for every symbol, the 100 furthest from normal (largest |z|, ties by symbol and day). n_anomalies counts them all.
+-- description: Days in the report window whose volume (the sum of the day's bars) lies three or more standard deviations from the mean of the previous 60 trading days of the symbol. For a named list of symbols, every such day; for every symbol, the 100 furthest from normal (largest |z|, ties by symbol and day). n_anomalies counts them all.
 -- columns: symbol, trade_date, volume, n_prior, mean_volume, stddev_volume, z, n_anomalies
 --
 -- Modes, as `moving_averages`: a named list of symbols (`:full_matrix` = 1, at most 50
@@ -8,13 +8,40 @@
 -- (insights::ANOMALY_ROWS, a number in the text rather than one more marker), ranked over
 -- the anomalies alone with a total order (|z|, then symbol and day) so that every engine
 -- keeps the same rows.
-WITH base AS (
-    -- @include: base
+WITH bar_volumes AS (
+    -- Each bar's volume once: a bar is a (symbol, ts), the day for daily bars and the minute
+    -- for intraday ones, and of a bar received several times the record `base` would keep
+    -- (the latest kafka_timestamp, then partition and offset). Not `base` itself, which keeps
+    -- one bar per day: on intraday bars that is the day's last minute, not its volume.
+    SELECT symbol, trade_date, volume
+    FROM (
+        SELECT
+            symbol,
+            trade_date,
+            ts,
+            volume,
+            LAG(ts) OVER (
+                PARTITION BY symbol
+                ORDER BY ts ASC NULLS LAST, kafka_timestamp DESC NULLS LAST,
+                         kafka_partition DESC NULLS LAST, kafka_offset DESC NULLS LAST
+            ) AS prev_ts
+        FROM bars
+        WHERE year BETWEEN :year_from AND :year_to
+          AND trade_date >= CAST(:scan_from AS DATE)
+          AND trade_date <= CAST(:to AS DATE)
+          AND :symbol_filter
+    ) AS ranked
+    WHERE prev_ts IS NULL OR prev_ts <> ts
 ),
 traded AS (
+    -- Each symbol's volume per day, the sum of the day's bars (a daily bar's own volume).
     -- Days without a positive volume (missing or zero) neither count nor get scored.
     SELECT symbol, trade_date, volume, CAST(volume AS DOUBLE) AS v
-    FROM base
+    FROM (
+        SELECT symbol, trade_date, CAST(sum(volume) AS BIGINT) AS volume
+        FROM bar_volumes
+        GROUP BY symbol, trade_date
+    ) AS days
     WHERE volume > 0
 ),
 stats AS (

@@ -835,11 +835,12 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
 }
 
 #[test]
-fn intraday_bars_restate_only_the_bar_sent_again_with_other_values_alike_on_three_engines() {
+fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
     // Three symbols over 30 days, six five-minute bars a day from 09:30 (each bar distinct),
-    // the first 20 records replayed unchanged, and one bar (S00001, day 10, 09:45) restated
-    // later from another file. A day holds six different bars, which restate nothing: only
-    // the bar sent twice with other values is a restatement.
+    // the first 20 records replayed unchanged, one bar (S00001, day 10, 09:45) restated
+    // later from another file, and one day's bars (S00002, day 25) with a volume spike. A day
+    // holds six different bars, which restate nothing: only the bar sent twice with other
+    // values is a restatement. A day's volume is the sum of its bars.
     let daily = generated_bars(3, 30);
     let mut records: Vec<(String, u64, Bar)> = vec![];
     for (line, bar) in &daily {
@@ -852,6 +853,18 @@ fn intraday_bars_restate_only_the_bar_sent_again_with_other_values_alike_on_thre
             records.push(("minutes.csv".into(), line * 10 + u64::from(k), b));
         }
     }
+    // S00002 trades twenty times its usual volume on day 25, in every bar of the day.
+    let day25 = daily[25 * 3].1.date;
+    for (_, _, b) in records.iter_mut() {
+        if b.symbol == "S00002" && b.date == day25 {
+            b.volume = b.volume.map(|v| v * 20);
+        }
+    }
+    let spike: u64 = records
+        .iter()
+        .filter(|(_, _, b)| b.symbol == "S00002" && b.date == day25)
+        .map(|(_, _, b)| b.volume.unwrap())
+        .sum();
     let replayed: Vec<_> = records[..20].to_vec();
     records.extend(replayed);
     let day10 = daily[10 * 3].1.date;
@@ -910,6 +923,13 @@ fn intraday_bars_restate_only_the_bar_sent_again_with_other_values_alike_on_thre
         ],
         "the restated bar's two versions, kept first, and nothing else"
     );
+    // The day's volume is the sum of its bars, not its last bar's.
+    let anomalies = rows_of(&reports[0], "volume_anomalies");
+    let got = anomalies
+        .iter()
+        .find(|r| r["symbol"] == json!("S00002") && r["trade_date"] == json!(day25.to_string()))
+        .unwrap_or_else(|| panic!("the spike is an anomaly: {anomalies:?}"));
+    assert_eq!(got["volume"], json!(spike));
     let restated_days: Vec<(Value, Value)> = rows_of(&reports[0], "data_quality")
         .iter()
         .map(|r| (r["symbol"].clone(), r["restated_days"].clone()))

@@ -147,6 +147,7 @@ fn header_bytes(text: &str) -> Result<Vec<u8>, String> {
         let start = i;
         let mut v: i64 = 0;
         while let Some(d @ b'0'..=b'9') = bytes.get(i) {
+            // Held below overflow: anything past 255 is refused, quoting its text.
             v = (v * 10 + i64::from(d - b'0')).min(1 << 20);
             i += 1;
         }

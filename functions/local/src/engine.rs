@@ -17,7 +17,7 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
 use datafusion::datasource::MemTable;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::execution::SessionState;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -124,20 +124,15 @@ impl Engine {
         let dialect = state.config().options().sql_parser.dialect;
         let statement = match state.sql_to_statement(sql, &dialect)? {
             DfStatement::Statement(s) => *s,
-            other => {
-                return self
-                    .collect(state.statement_to_plan(other).await?, values)
-                    .await
-            }
+            other => return rows(self.frame(&state, other, values).await?).await,
         };
         static TAG: AtomicU64 = AtomicU64::new(0);
         let split = cte::split(statement, TAG.fetch_add(1, Ordering::Relaxed));
         let mut tables = Tables(&self.ctx, vec![]);
         for step in split.steps {
-            let plan = state
-                .statement_to_plan(DfStatement::Statement(Box::new(step.query)))
+            let df = self
+                .frame(&state, DfStatement::Statement(Box::new(step.query)), values)
                 .await?;
-            let df = self.bind(self.ctx.execute_logical_plan(plan).await?, values)?;
             let schema = Arc::new(df.schema().as_arrow().clone());
             let batches = df.collect().await?;
             // Spread over the session's partitions, so what reads it keeps both cores busy.
@@ -151,13 +146,21 @@ impl Engine {
                 .register_table(step.table.as_str(), Arc::new(table))?;
             tables.1.push(step.table);
         }
-        let plan = state
-            .statement_to_plan(DfStatement::Statement(Box::new(split.statement)))
-            .await?;
-        self.collect(plan, values).await
+        let statement = DfStatement::Statement(Box::new(split.statement));
+        rows(self.frame(&state, statement, values).await?).await
     }
 
-    fn bind(&self, df: DataFrame, values: &[String]) -> Result<DataFrame, EngineError> {
+    /// `statement` planned in `state` and bound to `values`, ready to run.
+    async fn frame(
+        &self,
+        state: &SessionState,
+        statement: DfStatement,
+        values: &[String],
+    ) -> Result<DataFrame, EngineError> {
+        let df = self
+            .ctx
+            .execute_logical_plan(state.statement_to_plan(statement).await?)
+            .await?;
         if values.is_empty() {
             return Ok(df);
         }
@@ -167,22 +170,22 @@ impl Engine {
             .collect();
         Ok(df.with_param_values(params)?)
     }
+}
 
-    async fn collect(&self, plan: LogicalPlan, values: &[String]) -> Result<Rows, EngineError> {
-        let df = self.bind(self.ctx.execute_logical_plan(plan).await?, values)?;
-        let columns = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let batches = df.collect().await?;
-        let mut rows = vec![];
-        for b in &batches {
-            append_rows(b, &mut rows)?;
-        }
-        Ok(Rows { columns, rows })
+/// Runs `df` into rows of JSON cells.
+async fn rows(df: DataFrame) -> Result<Rows, EngineError> {
+    let columns = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let batches = df.collect().await?;
+    let mut rows = vec![];
+    for b in &batches {
+        append_rows(b, &mut rows)?;
     }
+    Ok(Rows { columns, rows })
 }
 
 /// The memory tables of one query's computed CTEs, dropped from the session when it ends,

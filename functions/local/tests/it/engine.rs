@@ -36,7 +36,7 @@ fn a_cte_read_twice_gives_the_answer_of_the_text_evaluated_as_written() {
         (
             e.query(&with_ctes, &values).await.unwrap(),
             e.query(&inlined, &values).await.unwrap(),
-            // The memory table of the first run is gone; a second run makes its own.
+            // A second run, with its own memory tables, gives the same answer.
             e.query(&with_ctes, &values).await.unwrap(),
         )
     });

@@ -835,6 +835,7 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
 }
 
 #[test]
+#[ignore = "needs the Python tools and Trino (.ci/test)"]
 fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
     // Three symbols over 30 days, six five-minute bars a day from 09:30 (each bar distinct),
     // the first 20 records replayed unchanged, one bar (S00001, day 10, 09:45) restated

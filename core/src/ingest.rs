@@ -2,14 +2,15 @@
 //!
 //! The sink turns every record of a trigger event into exactly one of:
 //! - a [`LakeRow`]: the validated bar plus where it came from (topic, partition, offset,
-//!   Kafka timestamp, and the producer's `source`/`line` headers when present), so any row in
-//!   the lake traces back to its Kafka record and its CSV line;
+//!   Kafka timestamp, and the producer's `source`/`line` when present, from the value (v2)
+//!   or the headers (v1)), so any row in the lake traces back to its Kafka record and its
+//!   CSV line;
 //! - a [`Quarantined`] record: topic, partition, offset, the raw bytes and the reason, written
 //!   to the quarantine prefix as a JSON line. Bad input never fails the batch and never
 //!   vanishes.
 
 use crate::kafka_event::{decode_value_into, KafkaRecord, RecordView, LENIENT_BASE64};
-use crate::message::{decode_value, provenance, DecodeError};
+use crate::message::{decode_message, provenance, DecodeError};
 use crate::record::Bar;
 use crate::symbols::Symbols;
 use crate::validate::{validate, Warnings};
@@ -29,9 +30,9 @@ pub struct LakeRow {
     pub offset: i64,
     /// Kafka record timestamp, epoch ms.
     pub kafka_timestamp_ms: i64,
-    /// The producer's `source` header.
+    /// The producer's `source` (in the v2 value, or the v1 header).
     pub source: Option<String>,
-    /// The producer's `line` header.
+    /// The producer's `line` (in the v2 value, or the v1 header).
     pub line: Option<u64>,
     /// Validation warnings (zero volume, …).
     pub warnings: Warnings,
@@ -82,9 +83,9 @@ pub fn ingest_view(
         Ok(false) => return Err(quarantine("no_value", "record has no value".to_string())),
         Ok(true) => {}
     }
-    let bar = decode_value(buf).map_err(|e| {
+    let (bar, in_value) = decode_message(buf).map_err(|e| {
         let code = match e {
-            DecodeError::Json(_) => "not_a_bar",
+            DecodeError::Json(_) | DecodeError::Malformed(_) => "not_a_bar",
             DecodeError::Version(_) => "unsupported_version",
             DecodeError::Date(_) => "bad_date",
         };
@@ -92,7 +93,7 @@ pub fn ingest_view(
     })?;
     let warnings = validate(&bar, known).map_err(|p| quarantine(p.code(), p.to_string()))?;
     let (mut source, mut line) = (None, None);
-    if let Some(p) = provenance(record.headers.pairs()) {
+    if let Some(p) = in_value.or_else(|| provenance(record.headers.pairs())) {
         source = Some(p.source);
         line = Some(p.line);
     }
@@ -169,6 +170,26 @@ mod tests {
     }
 
     #[test]
+    fn a_v2_record_carries_its_provenance_in_the_value() {
+        let mut v = vec![];
+        let _ = crate::message::encode_message(&bar(), "b,c.csv", 12, &mut v);
+        let mut r = record(Some(&v));
+        r.headers.0.clear();
+        let row = ingest(&r, None).unwrap();
+        assert_eq!(row.bar, bar());
+        assert_eq!(
+            (row.source.as_deref(), row.line),
+            (Some("b,c.csv"), Some(12))
+        );
+        // The value wins over stray headers.
+        let row = ingest(&record(Some(&v)), None).unwrap();
+        assert_eq!(
+            (row.source.as_deref(), row.line),
+            (Some("b,c.csv"), Some(12))
+        );
+    }
+
+    #[test]
     fn every_kind_of_bad_record_is_quarantined_with_its_bytes() {
         let code = |r: &KafkaRecord| ingest(r, None).unwrap_err().code;
         let mut not_b64 = record(None);
@@ -177,8 +198,14 @@ mod tests {
         assert_eq!(code(&record(None)), "no_value");
         assert_eq!(code(&record(Some(b"Hello"))), "not_a_bar");
         assert_eq!(code(&record(Some(br#"{"v":1,"symbol":"X"}"#))), "not_a_bar");
-        let v2 = br#"{"v":2,"symbol":"X","date":"2020-01-01","open":1,"high":1,"low":1,"close":1}"#;
-        assert_eq!(code(&record(Some(v2))), "unsupported_version");
+        let v3 = br#"{"v":3,"symbol":"X","date":"2020-01-01","open":1,"high":1,"low":1,"close":1}"#;
+        assert_eq!(code(&record(Some(v3))), "unsupported_version");
+        assert_eq!(code(&record(Some(b"3,9,X"))), "unsupported_version");
+        assert_eq!(code(&record(Some(b"2,9,X"))), "not_a_bar");
+        assert_eq!(
+            code(&record(Some(b"2,9,HSI,2001-13-09,10,12,9,11,,0,,a.csv"))),
+            "bad_date"
+        );
         let mut b = bar();
         b.close = 13.0;
         let mut v = vec![];

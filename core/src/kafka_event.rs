@@ -318,6 +318,40 @@ impl KafkaRecord {
         }
     }
 
+    /// The record the producer writes for `bar`, read at `line` of `source`: keyed by the
+    /// symbol, the value in the current message format (v2, provenance inside, no headers;
+    /// or v1 with `source`/`line` headers for a symbol v2 cannot carry). For tests and
+    /// benchmarks that build events as the producer would.
+    pub fn produced(
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        timestamp: i64,
+        bar: &crate::record::Bar,
+        source: &str,
+        line: u64,
+    ) -> Self {
+        use crate::message::{encode_message, HEADER_LINE, HEADER_SOURCE};
+        let mut value = Vec::with_capacity(128);
+        let headers = if encode_message(bar, source, line, &mut value).needs_headers() {
+            vec![
+                (HEADER_SOURCE.to_string(), source.as_bytes().to_vec()),
+                (HEADER_LINE.to_string(), line.to_string().into_bytes()),
+            ]
+        } else {
+            vec![]
+        };
+        Self::new(
+            topic,
+            partition,
+            offset,
+            timestamp,
+            Some(bar.symbol.as_bytes()),
+            Some(&value),
+            headers,
+        )
+    }
+
     /// The key's bytes.
     pub fn key_bytes(&self) -> Result<Option<Vec<u8>>, NotBase64> {
         decode("key", self.key.as_deref())

@@ -1,6 +1,7 @@
-//! The Kafka trigger event: AWS's public samples parse with our types, and the project's
-//! own sample event (`events/sink-kafka-batch.json`, real rows as the producer sends them)
-//! stays in step with the code that builds it and ingests back to the CSV's bars.
+//! The Kafka trigger event: AWS's public samples parse with our types, the project's own
+//! sample event (`events/sink-kafka-batch.json`, real rows as the producer sent them in
+//! message format version 1) stays in step with the code that builds it and ingests back to
+//! the CSV's bars, and records of both versions ingest alike, with their provenance.
 
 use std::path::{Path, PathBuf};
 use stockstream_core::ingest::ingest;
@@ -66,8 +67,10 @@ fn aws_msk_sample_parses() {
     assert_eq!(ingest(r, None).unwrap_err().code, "not_a_bar");
 }
 
-/// The project's sample sink event: the first 50 real rows, as the producer would send them
-/// to partition 0 of `stock-bars` (offsets 100..150, one millisecond apart).
+/// The project's sample sink event: the first 50 real rows, as the producer sent them in
+/// message format version 1 (JSON value, `source`/`line` headers) to partition 0 of
+/// `stock-bars` (offsets 100..150, one millisecond apart). It stays version 1 on purpose:
+/// topics written before version 2 hold such records, and the sink must keep reading them.
 fn sample_sink_event() -> KafkaEvent {
     let csv = repo().join("producer/data/indexProcessed_head.csv");
     let f = std::io::BufReader::new(std::fs::File::open(&csv).unwrap());
@@ -124,4 +127,56 @@ fn project_sample_event_is_current_and_ingests_to_the_csv_rows() {
         .iter()
         .all(|r| r.source.as_deref() == Some("indexProcessed_head.csv")));
     assert_eq!(rows[3].bar.close_usd, Some(335.90698726000005));
+}
+
+#[test]
+fn v1_and_v2_records_in_one_event_ingest_alike_with_their_provenance() {
+    let v1 = load(&repo().join("events/sink-kafka-batch.json"));
+    let mut records = vec![];
+    let mut expected = vec![];
+    for (i, r) in v1.records().enumerate() {
+        let row = ingest(r, None).unwrap();
+        let (source, line) = (row.source.clone().unwrap(), row.line.unwrap());
+        if i % 2 == 0 {
+            records.push(r.clone());
+        } else {
+            // What the producer sends today: provenance in the value, no headers.
+            let p = KafkaRecord::produced(
+                &r.topic,
+                r.partition,
+                r.offset,
+                r.timestamp,
+                &row.bar,
+                &source,
+                line,
+            );
+            assert!(p.headers.0.is_empty(), "a v2 record has no headers");
+            assert!(p.value_bytes().unwrap().unwrap().starts_with(b"2,"));
+            records.push(p);
+        }
+        expected.push((row.bar, Some(source), Some(line), r.offset));
+    }
+    // A source with commas and non-ASCII, and a symbol v2 cannot carry (sent as v1 with
+    // headers).
+    let mut odd = expected[0].0.clone();
+    for (k, (symbol, source)) in [("HSI", "s3://drop/a,b/ünï.csv"), ("A,B", "x.csv")]
+        .into_iter()
+        .enumerate()
+    {
+        odd.symbol = symbol.into();
+        let offset = 150 + k as i64;
+        let r = KafkaRecord::produced("stock-bars", 0, offset, 0, &odd, source, 7 + k as u64);
+        assert_eq!(r.headers.0.is_empty(), k == 0);
+        records.push(r);
+        expected.push((odd.clone(), Some(source.into()), Some(7 + k as u64), offset));
+    }
+    let event = KafkaEvent::self_managed("127.0.0.1:9092", records);
+    let got: Vec<_> = event
+        .records()
+        .map(|r| {
+            let row = ingest(r, None).unwrap();
+            (row.bar, row.source, row.line, row.offset)
+        })
+        .collect();
+    assert_eq!(got, expected);
 }

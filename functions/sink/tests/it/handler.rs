@@ -227,7 +227,7 @@ fn records_that_are_not_bars_are_quarantined_with_their_reason() {
     let items = read_quarantine(&bytes).unwrap();
     assert_eq!(items[0].raw_bytes().unwrap(), b"Hello, this is a test.");
     assert!(
-        items[0].reason.contains("not a v1 bar"),
+        items[0].reason.contains("not a bar: neither a JSON object"),
         "{}",
         items[0].reason
     );

@@ -227,8 +227,8 @@ pub struct ProduceArgs {
     )]
     pub delivery_timeout_ms: u32,
 
-    /// Name recorded as each row's `source` header. Default: the file name. Only valid with
-    /// a single input file.
+    /// Name recorded as each row's `source` (its provenance, with the line). Default: the file
+    /// name. Only valid with a single input file.
     #[arg(long, env = "STOCKSTREAM_SOURCE_NAME")]
     pub source_name: Option<String>,
 }

@@ -31,11 +31,11 @@ pub const DEFAULT_BATCH_BYTES: u32 = 1_000_000;
 /// Default `--queue-kb`: bounds the producer's memory for rows waiting to be delivered.
 ///
 /// Every row waiting is touched again by librdkafka when it is batched, acknowledged and
-/// freed, with its header list beside it (about 600 bytes a row in all). At 16 MiB of
-/// values that was some 50 MB, more than the cache, and each touch went to memory; at 4 MiB
-/// (about 20,000 rows) the producer used about a tenth less CPU on a million rows. That is
-/// still a few lingers' worth of rows at full speed: a broker far away (tens of ms per
-/// acknowledgement) may want more.
+/// freed, with its header list beside it when it has one (about 600 bytes a row in all,
+/// measured when every row had headers). At 16 MiB of values that was some 50 MB, more than
+/// the cache, and each touch went to memory; at 4 MiB (about 20,000 rows) the producer used
+/// about a tenth less CPU on a million rows. That is still a few lingers' worth of rows at
+/// full speed: a broker far away (tens of ms per acknowledgement) may want more.
 pub const DEFAULT_QUEUE_KB: u32 = 4_096;
 /// Default `--delivery-timeout-ms`.
 pub const DEFAULT_DELIVERY_TIMEOUT_MS: u32 = 120_000;
@@ -213,8 +213,8 @@ pub struct ProduceConfig {
     pub queue_kb: u32,
     /// `message.timeout.ms` (`--delivery-timeout-ms`).
     pub delivery_timeout_ms: u32,
-    /// The `source` header of every row instead of the file name; one file only
-    /// (`--source-name`).
+    /// The `source` recorded with every row (its provenance) instead of the file name; one
+    /// file only (`--source-name`).
     pub source_name: Option<String>,
 }
 

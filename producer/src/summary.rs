@@ -12,7 +12,7 @@ use rdkafka::Message;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use stockstream_core::message::{decode_value, provenance};
+use stockstream_core::message::{decode_message, provenance};
 
 /// Per-symbol figures.
 #[derive(Debug, Default, Serialize)]
@@ -40,11 +40,11 @@ pub struct TopicSummary {
     pub sources: BTreeMap<String, u64>,
     /// Figures per symbol.
     pub symbols: BTreeMap<String, SymbolSummary>,
-    /// Values that did not decode as v1 bars.
+    /// Values that did not decode as bars (v1 or v2).
     pub decode_errors: u64,
     /// Messages whose key is not the symbol in the value.
     pub key_mismatches: u64,
-    /// Messages without `source`/`line` headers.
+    /// Messages without provenance: a v1 value without `source`/`line` headers.
     pub missing_provenance: u64,
     /// Lines that did not strictly increase per (source, symbol): duplicates or reordering.
     pub order_violations: u64,
@@ -64,7 +64,7 @@ pub fn summarise(config: &KafkaConfig, timeout: Duration) -> Result<TopicSummary
     kafka::read_range(&cfg, &config.topic, &BTreeMap::new(), timeout, |m| {
         s.messages += 1;
         *s.partitions.entry(m.partition()).or_default() += 1;
-        let bar = match m.payload().map(decode_value) {
+        let (bar, in_value) = match m.payload().map(decode_message) {
             Some(Ok(b)) => b,
             _ => {
                 s.decode_errors += 1;
@@ -86,7 +86,7 @@ pub fn summarise(config: &KafkaConfig, timeout: Duration) -> Result<TopicSummary
         if !sym.partitions.contains(&m.partition()) {
             sym.partitions.push(m.partition());
         }
-        let Some(p) = provenance(kafka::headers(m)) else {
+        let Some(p) = in_value.or_else(|| provenance(kafka::headers(m))) else {
             s.missing_provenance += 1;
             return;
         };

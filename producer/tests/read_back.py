@@ -2,7 +2,9 @@
 
 Reads every partition of TOPIC from the beginning to its end and prints one JSON object per message (partition, offset, key, headers, decoded value), in
 partition/offset order. Used by the producer's integration tests to check that a client
-other than ours sees the same messages and decodes the same values.
+other than ours sees the same messages and decodes the same values: a version 2 value (text,
+core/src/message.rs) is split here, independently of our decoder, into the keys of a
+version 1 JSON value plus "line" and "source".
 
 usage: read_back.py BROKERS TOPIC
 """
@@ -11,6 +13,27 @@ import sys
 import time
 
 from confluent_kafka import Consumer, TopicPartition
+
+
+def decode(value: bytes) -> dict:
+    if value.startswith(b"{"):
+        return json.loads(value)
+    text = value.decode("utf-8")
+    f = text.split(",", 11)
+    if len(f) != 12 or f[0] != "2":
+        raise SystemExit(f"not a version 2 value: {text!r}")
+    date, _, clock = f[3].partition("T")
+    out = {"v": 2, "line": int(f[1]), "symbol": f[2], "date": date, "source": f[11]}
+    if clock:
+        out["time"] = clock
+    for name, x in zip(["open", "high", "low", "close", "adj_close"], f[4:9]):
+        if x:
+            out[name] = float(x)
+    if f[9]:
+        out["volume"] = int(f[9])
+    if f[10]:
+        out["close_usd"] = float(f[10])
+    return out
 
 
 def main() -> int:
@@ -48,7 +71,7 @@ def main() -> int:
             "offset": o,
             "key": m.key().decode("utf-8"),
             "headers": {k: v.decode("utf-8") for k, v in (m.headers() or [])},
-            "value": json.loads(m.value()),
+            "value": decode(m.value()),
         })
     c.close()
     if ends:

@@ -28,7 +28,6 @@ use stockstream_core::generate::{write_csv, write_intraday_csv, GenConfig, Intra
 use stockstream_core::ingest::ingest;
 use stockstream_core::insights::{self, bind, Params, Placeholders};
 use stockstream_core::kafka_event::KafkaRecord;
-use stockstream_core::message::encode_value;
 use stockstream_core::reader::{BarReader, Item, ReaderConfig};
 use stockstream_local::bucket::Bucket;
 use stockstream_local::catalog::{crawl, load};
@@ -330,24 +329,19 @@ fn make_lake(
         prefix: "lake/bars".into(),
     };
     let mut offset = 0i64;
-    let mut value = vec![];
     let mut batch = vec![];
     let t0 = Instant::now();
     loop {
         let item = reader.next_item().unwrap();
         if let Some(Item::Accepted(a)) = &item {
-            encode_value(&a.bar, &mut value);
-            let r = KafkaRecord::new(
+            let r = KafkaRecord::produced(
                 "stock-bars",
                 0,
                 offset,
                 1_764_115_200_000,
-                Some(a.bar.symbol.as_bytes()),
-                Some(&value),
-                vec![
-                    ("source".into(), b"generated.csv".to_vec()),
-                    ("line".into(), a.line.to_string().into_bytes()),
-                ],
+                &a.bar,
+                "generated.csv",
+                a.line,
             );
             offset += 1;
             batch.push(ingest(&r, None));

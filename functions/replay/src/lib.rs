@@ -1,6 +1,6 @@
 //! The replay function: a CSV dropped into S3 streams into Kafka through the producer's own
-//! pipeline (parsing, validation, message format and headers, rejects, checkpoints), with
-//! `source` = the object's `s3://` URI.
+//! pipeline (parsing, validation, message format, rejects, checkpoints), with `source` =
+//! the object's `s3://` URI.
 //!
 //! Modules: [`config`] (settings from the environment), [`event`] (the S3 notification and
 //! the continuation event, with URL-decoded keys), [`spool`] (the object streamed to local

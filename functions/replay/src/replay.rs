@@ -1,7 +1,7 @@
 //! One object: from its checkpoint (if any) to Kafka, until done or out of time.
 //!
 //! The producer does the work ([`stockstream_producer::produce::produce`]): parsing,
-//! validation, the message format and headers (`source` = `s3://bucket/key`, `line`),
+//! validation, the message format (provenance `source` = `s3://bucket/key` and `line`),
 //! rejects with reasons, and checkpoints that record which rows are surely in Kafka and from
 //! which offsets a resumed run scans the topic for rows delivered after the checkpoint. So a
 //! resumed run (the next invocation, or Lambda's retry after a crash) sends nothing twice.

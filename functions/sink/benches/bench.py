@@ -4,11 +4,12 @@ One generated event of real-shaped bars (10,000 records by default, one bad valu
 the same run, the same machine:
 - ours: `sink_bench run` (Rust; from the event's bytes to Parquet objects in memory, through
   the exactly-once commit), median of the repeats, single-threaded;
-- python: json.loads of the event, then per record base64 + json.loads + the same validation,
+- python: json.loads of the event, then per record base64 + decoding the value (message format
+  version 2 is comma-separated text, split here; version 1 is JSON) + the same validation,
   pyarrow.Table.from_pylist and pyarrow.parquet.write_table (zstd level 3) per partition and
   year folder, rejects as JSON lines — what a Python Lambda would do;
 - duckdb: the handler a DuckDB user would write: json.loads of the event and base64 of each
-  value into newline-delimited JSON, then read_json over those decoded records with the same
+  value, decoded as above, into newline-delimited JSON, then read_json over those records with the same
   validation in SQL and COPY … TO Parquet (zstd) partitioned by Kafka partition and year.
   DuckDB may use every core; ours uses one. The COPY alone (decoding done beforehand, DuckDB's
   best case) is timed and printed too.
@@ -49,9 +50,26 @@ PRICES = ("open", "high", "low", "close")
 EPOCH = dt.datetime(1970, 1, 1)
 
 
+def decode_value(raw: bytes) -> dict:
+    """A message value as a dict with version 1's keys (core/src/message.rs): version 1 is
+    JSON; version 2 is text, split here, and adds "line" and "source"."""
+    if raw[:1] == b"{":
+        return json.loads(raw)
+    f = raw.decode("utf-8").split(",", 11)
+    if len(f) != 12 or f[0] != "2":
+        raise ValueError("not a bar")
+    date, _, clock = f[3].partition("T")
+    v = {"v": 2, "line": int(f[1]), "symbol": f[2], "date": date, "source": f[11]}
+    for name, x in zip(("open", "high", "low", "close", "adj_close"), f[4:9]):
+        v[name] = float(x) if x else None
+    v["volume"] = int(f[9]) if f[9] else None
+    v["close_usd"] = float(f[10]) if f[10] else None
+    return v
+
+
 def validate(v: dict) -> str | None:
     """The core library's rules; returns a reason code or None."""
-    if v.get("v") != 1:
+    if v.get("v") not in (1, 2):
         return "unsupported_version"
     if not isinstance(v.get("symbol"), str) or not v["symbol"]:
         return "missing_symbol"
@@ -83,7 +101,7 @@ def python_handler(event_bytes: bytes, ingest_ms: int) -> dict:
         for r in records:
             reason = None
             try:
-                v = json.loads(base64.b64decode(r["value"], validate=True))
+                v = decode_value(base64.b64decode(r["value"], validate=True))
                 if not isinstance(v, dict):
                     reason = "not_a_bar"
                 else:
@@ -97,7 +115,10 @@ def python_handler(event_bytes: bytes, ingest_ms: int) -> dict:
                     "topic": r["topic"], "partition": r["partition"], "offset": r["offset"],
                     "code": reason, "raw_value": r["value"]}))
                 continue
+            # Provenance: in a v2 value, else in a v1 record's headers.
             headers = {k: bytes(b).decode() for h in r.get("headers", []) for k, b in h.items()}
+            if "source" in v:
+                headers = {"source": v["source"], "line": v["line"]}
             groups.setdefault((r["partition"], day.year), []).append({
                 "symbol": v["symbol"], "trade_date": day,
                 "ts": dt.datetime.combine(day, dt.time()),
@@ -132,7 +153,7 @@ def decode_for_duckdb(event_bytes: bytes, path: str) -> None:
         for records in event["records"].values():
             for r in records:
                 try:
-                    v = json.loads(base64.b64decode(r["value"], validate=True))
+                    v = decode_value(base64.b64decode(r["value"], validate=True))
                 except (binascii.Error, ValueError):
                     v = {}
                 if not isinstance(v, dict):
@@ -153,7 +174,7 @@ COPY (
     'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', 'adj_close': 'DOUBLE',
     'volume': 'BIGINT', 'close_usd': 'DOUBLE', 'kafka_topic': 'VARCHAR',
     'kafka_partition': 'INTEGER', 'kafka_offset': 'BIGINT', 'kafka_timestamp': 'BIGINT'}})
-  WHERE v = 1 AND symbol <> '' AND open > 0 AND high > 0 AND low > 0 AND close > 0
+  WHERE v IN (1, 2) AND symbol <> '' AND open > 0 AND high > 0 AND low > 0 AND close > 0
     AND coalesce(adj_close, 1) > 0 AND coalesce(close_usd, 1) > 0 AND low <= high
     AND open BETWEEN low AND high AND close BETWEEN low AND high
     AND coalesce(volume, 0) >= 0 AND TRY_CAST(date AS DATE) IS NOT NULL

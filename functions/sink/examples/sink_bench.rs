@@ -17,7 +17,7 @@
 use std::time::Instant;
 use stockstream_core::generate::{write_csv, GenConfig};
 use stockstream_core::kafka_event::{KafkaEvent, KafkaRecord};
-use stockstream_core::message::encode_value;
+use stockstream_core::message::encode_message;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_sink::handler::{handle, SinkConfig, Summary};
 use stockstream_sink::layout::Layout;
@@ -71,19 +71,16 @@ fn make_event(out: &str, records: usize) {
         let Item::Accepted(a) = item else {
             panic!("generated rows are valid")
         };
-        encode_value(&a.bar, &mut value);
         let partition = (a.bar.symbol.bytes().map(u32::from).sum::<u32>() % 3) as usize;
-        let mut record = KafkaRecord::new(
+        // As the producer sends it (message format v2: provenance in the value).
+        let mut record = KafkaRecord::produced(
             "stock-bars",
             partition as i32,
             offsets[partition],
             1_764_115_200_000 + i as i64,
-            Some(a.bar.symbol.as_bytes()),
-            Some(&value),
-            vec![
-                ("source".into(), b"generated.csv".to_vec()),
-                ("line".into(), a.line.to_string().into_bytes()),
-            ],
+            &a.bar,
+            "generated.csv",
+            a.line,
         );
         offsets[partition] += 1;
         match i % 600 {
@@ -102,7 +99,7 @@ fn make_event(out: &str, records: usize) {
             599 => {
                 let mut bad = a.bar.clone();
                 bad.low = bad.high * 2.0;
-                encode_value(&bad, &mut value);
+                let _ = encode_message(&bad, "generated.csv", a.line, &mut value);
                 record = KafkaRecord::new(
                     &record.topic,
                     record.partition,

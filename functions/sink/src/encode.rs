@@ -30,9 +30,9 @@ pub struct JsonRow {
     pub offset: i64,
     /// Kafka timestamp, epoch ms.
     pub kafka_timestamp_ms: i64,
-    /// Producer's source header.
+    /// Producer's source (in the v2 value, or the v1 header).
     pub source: Option<String>,
-    /// Producer's line header.
+    /// Producer's line (in the v2 value, or the v1 header).
     pub line: Option<u64>,
     /// The bar, as in the Kafka message.
     pub bar: serde_json::Value,

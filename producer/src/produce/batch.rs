@@ -5,7 +5,7 @@
 //! back for reuse.
 
 use chrono::NaiveDateTime;
-use stockstream_core::message::{self, encode_value_into};
+use stockstream_core::message::{self, encode_message_into};
 use stockstream_core::Bar;
 
 /// Rows ready to send, packed into a few reused buffers: one allocation per batch, not per
@@ -18,6 +18,8 @@ pub(crate) struct RowBatch {
     key_ends: Vec<usize>,
     values: Vec<u8>,
     value_ends: Vec<usize>,
+    /// Per row: true when the value is v1 and the row needs the provenance headers.
+    headers: Vec<bool>,
 }
 
 impl RowBatch {
@@ -32,6 +34,7 @@ impl RowBatch {
         self.key_ends.clear();
         self.values.clear();
         self.value_ends.clear();
+        self.headers.clear();
     }
 
     /// Rows in the batch.
@@ -39,18 +42,20 @@ impl RowBatch {
         self.lines.len()
     }
 
-    /// Adds the row at `line`: its timestamp (for pacing), key and encoded value.
-    pub(crate) fn push(&mut self, line: u64, bar: &Bar) {
+    /// Adds the row at `line` of `source`: its timestamp (for pacing), key and encoded value.
+    pub(crate) fn push(&mut self, source: &str, line: u64, bar: &Bar) {
         self.lines.push(line);
         self.times.push(bar.timestamp());
         self.keys.extend_from_slice(message::key(bar));
         self.key_ends.push(self.keys.len());
-        encode_value_into(bar, &mut self.values);
+        let written = encode_message_into(bar, source, line, &mut self.values);
         self.value_ends.push(self.values.len());
+        self.headers.push(written.needs_headers());
     }
 
-    /// Row `i`: its line, timestamp, key and value.
-    pub(crate) fn get(&self, i: usize) -> (u64, NaiveDateTime, &[u8], &[u8]) {
+    /// Row `i`: its line, timestamp, key, value, and whether it needs the provenance
+    /// headers (a v1 value).
+    pub(crate) fn get(&self, i: usize) -> (u64, NaiveDateTime, &[u8], &[u8], bool) {
         let k0 = if i == 0 { 0 } else { self.key_ends[i - 1] };
         let v0 = if i == 0 { 0 } else { self.value_ends[i - 1] };
         (
@@ -58,6 +63,7 @@ impl RowBatch {
             self.times[i],
             &self.keys[k0..self.key_ends[i]],
             &self.values[v0..self.value_ends[i]],
+            self.headers[i],
         )
     }
 }

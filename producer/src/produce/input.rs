@@ -24,7 +24,7 @@ use stockstream_core::symbols::{normalise, ticker_from_file_name, Symbols};
 pub(crate) struct Source {
     /// The file.
     pub(crate) path: PathBuf,
-    /// Its source name (`source` header, checkpoint key).
+    /// Its source name (each row's `source`, checkpoint key).
     pub(crate) name: String,
     /// How its rows are read.
     pub(crate) config: ReaderConfig,

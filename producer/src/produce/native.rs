@@ -5,12 +5,14 @@
 //! into a freshly allocated array and locks our tracker once per message. On a million rows
 //! those costs showed in the profile beside librdkafka's own work; the array, large enough
 //! to make glibc consolidate its free lists, also slowed every later small allocation
-//! (librdkafka allocates five per row: the message, the header list and its two headers).
+//! (librdkafka allocated five per row while every row had headers: the message, the header
+//! list and its two headers; a v2 row has none, see `stockstream_core::message`).
 //! Here the topic handle is made once, and a delivery report is read message by message
 //! with the tracker locked once per report.
 //!
-//! What librdkafka receives is what `send` gave it: the same key, value and headers, copied
-//! (`RD_KAFKA_MSG_F_COPY`), the default partitioner, the line number as the opaque. Delivery
+//! What librdkafka receives is what `send` gave it: the same key, value and headers (none
+//! for a v2 value, and then no header list at all), copied (`RD_KAFKA_MSG_F_COPY`), the
+//! default partitioner, the line number as the opaque. Delivery
 //! reports served by rdkafka's own `poll` (in `flush`, and when the producer is dropped)
 //! still reach [`Context::delivery`](crate::kafka::Context), which records them the same way.
 
@@ -59,7 +61,7 @@ impl<'a> Native<'a> {
         &self,
         key: &[u8],
         value: &[u8],
-        headers: [(&str, &[u8]); 2],
+        headers: &[(&str, &[u8])],
         line: u64,
     ) -> Result<(), RDKafkaErrorCode> {
         use rd::rd_kafka_vtype_t::*;
@@ -74,16 +76,21 @@ impl<'a> Native<'a> {
         // bytes before returning, takes the header list only on success, and the pointers
         // given are valid for the lengths given.
         unsafe {
-            let hdrs = rd::rd_kafka_headers_new(headers.len());
-            for (name, v) in headers {
-                rd::rd_kafka_header_add(
-                    hdrs,
-                    name.as_ptr().cast(),
-                    name.len() as isize,
-                    v.as_ptr().cast(),
-                    v.len() as isize,
-                );
-            }
+            let hdrs = if headers.is_empty() {
+                ptr::null_mut()
+            } else {
+                let hdrs = rd::rd_kafka_headers_new(headers.len());
+                for &(name, v) in headers {
+                    rd::rd_kafka_header_add(
+                        hdrs,
+                        name.as_ptr().cast(),
+                        name.len() as isize,
+                        v.as_ptr().cast(),
+                        v.len() as isize,
+                    );
+                }
+                hdrs
+            };
             let vus = [
                 vu(
                     RD_KAFKA_VTYPE_RKT,
@@ -109,14 +116,22 @@ impl<'a> Native<'a> {
                     rd::rd_kafka_vu_s__bindgen_ty_1 { headers: hdrs },
                 ),
             ];
+            // Without headers the list ends before its last entry: no header list is made.
+            let n = if hdrs.is_null() {
+                vus.len() - 1
+            } else {
+                vus.len()
+            };
             let rk = self.producer.client().native_ptr();
-            let err = rd::rd_kafka_produceva(rk, vus.as_ptr(), vus.len());
+            let err = rd::rd_kafka_produceva(rk, vus.as_ptr(), n);
             if err.is_null() {
                 return Ok(());
             }
             let code = rd::rd_kafka_error_code(err);
             rd::rd_kafka_error_destroy(err);
-            rd::rd_kafka_headers_destroy(hdrs);
+            if !hdrs.is_null() {
+                rd::rd_kafka_headers_destroy(hdrs);
+            }
             Err(code.into())
         }
     }

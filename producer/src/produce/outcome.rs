@@ -161,7 +161,7 @@ impl Summary {
 /// How one input is read, as the summary reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputInfo {
-    /// The source name (`source` header).
+    /// The source name (each row's `source`).
     pub source: String,
     /// The ticker given to every row when the file has no symbol column.
     pub symbol: Option<String>,

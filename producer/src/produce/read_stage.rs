@@ -50,6 +50,7 @@ pub(crate) fn snapshot(
 /// The reader stage: parse, validate, write rejects, encode, and hand over batches of rows
 /// with a snapshot after every few batches. Stops early when the sender hangs up.
 pub(crate) fn read_stage(
+    source: &str,
     reader: &mut BarReader<BufReader<File>>,
     rejects: &mut RejectWriter<File>,
     skip: &HashSet<u64>,
@@ -72,7 +73,7 @@ pub(crate) fn read_stage(
                 .write(&r)
                 .map_err(|cause| ErrorKind::WriteRejects { cause })?,
             Some(Item::Accepted(a)) if skip.contains(&a.line) => out.skipped += 1,
-            Some(Item::Accepted(a)) => batch.push(a.line, &a.bar),
+            Some(Item::Accepted(a)) => batch.push(source, a.line, &a.bar),
         }
         lines += 1;
         if batch.len() >= RowBatch::ROWS || end || lines.is_multiple_of(8192) {

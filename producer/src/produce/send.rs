@@ -22,6 +22,7 @@ use crate::progress::{Counts, Progress};
 use crate::tracker::{Snapshot, Tracker};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::Message as _;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,7 +125,7 @@ impl Run<'_> {
             &snap.scan_from,
             Duration::from_secs(120),
             |m| {
-                if let Some(p) = message::provenance(kafka::headers(m)) {
+                if let Some(p) = message::message_provenance(m.payload(), kafka::headers(m)) {
                     if p.source == src.name && p.line > snap.lines_before {
                         found.insert(p.line);
                     }
@@ -210,7 +211,8 @@ impl Run<'_> {
             let reader = &mut reader;
             let skip = &skip;
             let rejects = &mut rejects;
-            let handle = scope.spawn(move || read_stage(reader, rejects, skip, tx, pool_rx));
+            let handle =
+                scope.spawn(move || read_stage(&src.name, reader, rejects, skip, tx, pool_rx));
             let sent = self.send_stage(src, rx, pool_tx);
             (handle.join().expect("reader thread panicked"), sent)
         });
@@ -264,7 +266,7 @@ impl Run<'_> {
                 Stage::Rows(b) => b,
             };
             for i in 0..batch.len() {
-                let (line, ts, key, value) = batch.get(i);
+                let (line, ts, key, value, needs_headers) = batch.get(i);
                 if paced {
                     if let Some(at) = self.pacer.deadline(ts, Instant::now()) {
                         // Interrupted while waiting: this row was read, and a checkpoint may
@@ -274,10 +276,15 @@ impl Run<'_> {
                         }
                     }
                 }
-                let headers = [
-                    (message::HEADER_SOURCE, src.name.as_bytes()),
-                    (message::HEADER_LINE, line_text.format(line)),
-                ];
+                // A v2 value carries its provenance; only a v1 fallback needs headers.
+                let headers: &[(&str, &[u8])] = if needs_headers {
+                    &[
+                        (message::HEADER_SOURCE, src.name.as_bytes()),
+                        (message::HEADER_LINE, line_text.format(line)),
+                    ]
+                } else {
+                    &[]
+                };
                 self.tracker().sent(line);
                 loop {
                     match native.produce(key, value, headers, line) {
@@ -370,7 +377,7 @@ impl Run<'_> {
     }
 }
 
-/// A line number's decimal digits, written without allocating (the `line` header of every
+/// A line number's decimal digits, written without allocating (the `line` header of a v1
 /// row).
 #[derive(Default)]
 struct LineNumber([u8; 20]);

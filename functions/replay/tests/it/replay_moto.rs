@@ -12,10 +12,10 @@
 //! moto's Secrets Manager as at cold start.
 
 use aws_sdk_s3::primitives::ByteStream;
-use rdkafka::message::Headers;
 use rdkafka::{ClientConfig, Message};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
+use stockstream_core::message::message_provenance;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_producer::kafka::read_range;
 use stockstream_replay::config::ReplayConfig;
@@ -64,20 +64,11 @@ fn read_topic_at(brokers: &str, topic: &str) -> BTreeMap<String, BTreeMap<u64, u
         &BTreeMap::new(),
         Duration::from_secs(60),
         |m| {
-            let (mut source, mut line) = (None, None);
-            for h in m.headers().unwrap().iter() {
-                let v = String::from_utf8_lossy(h.value.unwrap()).to_string();
-                match h.key {
-                    "source" => source = Some(v),
-                    "line" => line = Some(v.parse::<u64>().unwrap()),
-                    _ => {}
-                }
-            }
+            // Message format v2: the provenance is in the value, and there are no headers.
+            assert!(m.headers().is_none(), "no headers");
+            let p = message_provenance(m.payload(), []).expect("provenance in the value");
             assert!(m.key().is_some(), "keyed by symbol");
-            *out.entry(source.unwrap())
-                .or_default()
-                .entry(line.unwrap())
-                .or_default() += 1;
+            *out.entry(p.source).or_default().entry(p.line).or_default() += 1;
         },
     )
     .unwrap();

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaRecord;
-use stockstream_core::message::encode_value;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_core::Bar;
 use stockstream_sink::commit::{Entry, Sink};
@@ -46,23 +45,18 @@ fn duckdb_and_pyarrow_read_the_lake_as_written() {
     let bars = real_bars();
     assert_eq!(bars.len(), 5693);
     // As the producer would send them: one partition, offsets from 0, in batches of 1,000.
-    let mut value = vec![];
     let records: Vec<KafkaRecord> = bars
         .iter()
         .enumerate()
         .map(|(i, (line, bar))| {
-            encode_value(bar, &mut value);
-            KafkaRecord::new(
+            KafkaRecord::produced(
                 "stock-bars",
                 0,
                 i as i64,
                 1_764_115_200_000 + i as i64,
-                Some(bar.symbol.as_bytes()),
-                Some(&value),
-                vec![
-                    ("source".into(), b"indexProcessed_head.csv".to_vec()),
-                    ("line".into(), line.to_string().into_bytes()),
-                ],
+                bar,
+                "indexProcessed_head.csv",
+                *line,
             )
         })
         .collect();

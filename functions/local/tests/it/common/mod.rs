@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use stockstream_core::generate::{write_csv, GenConfig};
 use stockstream_core::ingest::ingest;
 use stockstream_core::kafka_event::KafkaRecord;
-use stockstream_core::message::encode_value;
 use stockstream_core::reader::{read_all, Item, ReaderConfig};
 use stockstream_core::Bar;
 use stockstream_sink::commit::{Entry, Sink};
@@ -80,23 +79,18 @@ pub fn offset_of(k: usize) -> i64 {
 /// order, as one Kafka partition (offset and Kafka timestamp increase by one per record) in
 /// batches of 1,000.
 pub fn write_records(bucket: &Path, records: &[(String, u64, Bar)]) {
-    let mut value = vec![];
     let records: Vec<KafkaRecord> = records
         .iter()
         .enumerate()
         .map(|(i, (source, line, bar))| {
-            encode_value(bar, &mut value);
-            KafkaRecord::new(
+            KafkaRecord::produced(
                 "stock-bars",
                 0,
                 offset_of(i),
                 1_764_115_200_000 + offset_of(i),
-                Some(bar.symbol.as_bytes()),
-                Some(&value),
-                vec![
-                    ("source".into(), source.as_bytes().to_vec()),
-                    ("line".into(), line.to_string().into_bytes()),
-                ],
+                bar,
+                source,
+                *line,
             )
         })
         .collect();

@@ -13,7 +13,6 @@
 
 use super::{accepted_rows, repo, Values};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
 use rdkafka::{ClientConfig, Message};
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -21,6 +20,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use stockstream_core::generate::{write_csv, GenConfig, Rng};
+use stockstream_core::message::message_provenance;
 
 /// Says a line on the test's stderr even when the harness captures output, with the seconds
 /// since the first line.
@@ -128,16 +128,9 @@ fn topic_lines(bootstrap: &str, topic: &str) -> BTreeMap<(String, i64), u32> {
         &BTreeMap::new(),
         Duration::from_secs(120),
         |m| {
-            let (mut source, mut line) = (String::new(), 0);
-            for h in m.headers().unwrap().iter() {
-                let v = String::from_utf8_lossy(h.value.unwrap()).to_string();
-                match h.key {
-                    "source" => source = v,
-                    "line" => line = v.parse().unwrap(),
-                    _ => {}
-                }
-            }
-            *out.entry((source, line)).or_insert(0) += 1;
+            // Message format v2: the provenance is in the value.
+            let p = message_provenance(m.payload(), []).expect("provenance in the value");
+            *out.entry((p.source, p.line as i64)).or_insert(0) += 1;
         },
     )
     .unwrap();

@@ -258,7 +258,7 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
     let some = vec![
         "S00001".to_string(),
         "S00004".to_string(),
-        "S00006".to_string(),
+        "S00001".to_string(),
     ];
     let year = || Params::new(d("2021-01-01"), d("2021-12-31"), vec![], None).unwrap();
     let cases = [
@@ -632,8 +632,9 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
     // Six symbols over 300 trading days from 2019-01-01, every symbol every day; then, by
     // symbol: S00002 misses three days, S00003 holds one close for six days (a stale run of
     // seven bars with the day before), S00004 has one day priced 50% too high (a jump up and
-    // back), and S00005 has one day restated later from another file with a different close.
-    // The first 40 records are also replayed unchanged, which is not a restatement.
+    // back), S00005 has one day restated later from another file with a different close, and
+    // S00001 one day re-sent without its volume (a value that becomes null is a restatement
+    // too). The first 40 records are also replayed unchanged, which is not a restatement.
     let bars = generated_bars(6, 300);
     let day_of = |k: usize| bars[k * 6].1.date;
     let (from, to) = (day_of(20), day_of(280));
@@ -680,6 +681,17 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
     restated.adj_close = Some(restated.close);
     records.push(("restated.csv".into(), 7, restated.clone()));
     let restated_offset = common::offset_of(records.len() - 1);
+    let (_, volume_kept) = bars
+        .iter()
+        .find(|(_, b)| b.symbol == "S00001" && b.date == day_of(140))
+        .cloned()
+        .unwrap();
+    assert!(volume_kept.volume.is_some());
+    let volume_lost = Bar {
+        volume: None,
+        ..volume_kept
+    };
+    records.push(("restated.csv".into(), 8, volume_lost));
     let original_offset = common::offset_of(
         records
             .iter()
@@ -763,7 +775,16 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
     }
 
     let versions = of_kind("restatement");
-    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions.len(), 4, "{versions:?}");
+    // The latest day first: S00001's two versions (the null one kept), then S00005's.
+    for (row, status) in versions[..2].iter().zip(["kept", "superseded"]) {
+        assert_eq!(row["symbol"], json!("S00001"));
+        assert_eq!(row["trade_date"], json!(day_of(140).to_string()));
+        assert_eq!(row["status"], json!(status));
+        assert_eq!(row["volume"].is_null(), status == "kept", "{row:?}");
+        assert_eq!(row["kind_total"], json!(2));
+    }
+    let versions = &versions[2..];
     let expect = [
         (
             1,
@@ -797,7 +818,7 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
             .format("%Y-%m-%dT%H:%M:%S%.3f")
             .to_string();
         assert_eq!(row["arrived_at"], json!(arrived));
-        assert_eq!(row["kind_total"], json!(1));
+        assert_eq!(row["kind_total"], json!(2));
     }
 
     // The per-symbol summary: completeness from the gaps, one count per injected issue.
@@ -819,7 +840,7 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
         assert_eq!(n("stale_runs"), i64::from(symbol == "S00003"), "{symbol}");
         assert_eq!(
             n("restated_days"),
-            i64::from(symbol == "S00005"),
+            i64::from(symbol == "S00005" || symbol == "S00001"),
             "{symbol}"
         );
         assert_eq!(

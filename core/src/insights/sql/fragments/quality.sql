@@ -57,111 +57,54 @@ missing AS (
      AND l.trade_date = e.trade_date
     WHERE l.symbol IS NULL
 ),
-records AS (
-    -- Every record, in the insights' de-duplication order: per symbol and day the kept one
-    -- (latest ts, then kafka_timestamp, partition, offset) first. `differs` marks a record
-    -- whose values are not those of the record before it for the same bar: the same `ts`,
-    -- which is the day for daily bars and the minute for intraday ones, whose day holds
-    -- hundreds of different bars that restate nothing. (Each IS DISTINCT FROM is in
-    -- parentheses: DataFusion's parser binds it looser than OR.)
-    SELECT
-        symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
-        ts, kafka_partition, prev_ts, next_ts,
-        CASE
-            WHEN prev_ts = ts
-             AND ((open IS DISTINCT FROM prev_open) OR (high IS DISTINCT FROM prev_high)
-                  OR (low IS DISTINCT FROM prev_low) OR (close IS DISTINCT FROM prev_close)
-                  OR (adj_close IS DISTINCT FROM prev_adj_close)
-                  OR (volume IS DISTINCT FROM prev_volume))
-            THEN 1 ELSE 0
-        END AS differs
-    FROM (
-        SELECT
-            symbol, trade_date, open, high, low, close, adj_close, volume, source, line,
-            kafka_offset, kafka_timestamp, ts, kafka_partition,
-            LAG(ts) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_ts,
-            LEAD(ts) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS next_ts,
-            LAG(open) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_open,
-            LAG(high) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_high,
-            LAG(low) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_low,
-            LAG(close) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_close,
-            LAG(adj_close) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_adj_close,
-            LAG(volume) OVER (
-                PARTITION BY symbol
-                ORDER BY trade_date ASC NULLS LAST, ts DESC NULLS LAST,
-                         kafka_timestamp DESC NULLS LAST, kafka_partition DESC NULLS LAST,
-                         kafka_offset DESC NULLS LAST
-            ) AS prev_volume
-        FROM bars
-        WHERE year BETWEEN :year_from AND :year_to
-          AND trade_date >= CAST(:from AS DATE)
-          AND trade_date <= CAST(:to AS DATE)
-          AND :symbol_filter
-    ) AS ordered
+rebars AS (
+    -- Bars (days, or minutes of intraday bars: one `ts`) received more than once whose
+    -- versions differ: some value is not the same in every version, a value null in some
+    -- versions and not in others included. A replayed identical CSV is not a restatement.
+    -- One grouping of the window's records by bar, not windows over every record in the
+    -- de-duplication order: restatements are rare, and sorting every record with its
+    -- provenance was the data-quality texts' largest cost.
+    SELECT symbol, ts
+    FROM bars
+    WHERE year BETWEEN :year_from AND :year_to
+      AND trade_date >= CAST(:from AS DATE)
+      AND trade_date <= CAST(:to AS DATE)
+      AND :symbol_filter
+    GROUP BY symbol, ts
+    HAVING count(*) > 1
+       AND (min(open) <> max(open) OR (count(open) > 0 AND count(open) < count(*))
+            OR min(high) <> max(high) OR (count(high) > 0 AND count(high) < count(*))
+            OR min(low) <> max(low) OR (count(low) > 0 AND count(low) < count(*))
+            OR min(close) <> max(close) OR (count(close) > 0 AND count(close) < count(*))
+            OR min(adj_close) <> max(adj_close)
+            OR (count(adj_close) > 0 AND count(adj_close) < count(*))
+            OR min(volume) <> max(volume)
+            OR (count(volume) > 0 AND count(volume) < count(*)))
 ),
 restated AS (
-    -- Bars (days, or minutes of intraday bars) received more than once whose versions
-    -- differ (a replayed identical CSV is not a restatement), every version, numbered 1 for
-    -- the one the insights keep.
+    -- Every version of those bars, numbered 1 for the one the insights keep (the latest
+    -- arrival, as in `base`).
     SELECT
         symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
         version,
         DENSE_RANK() OVER (ORDER BY ts DESC NULLS LAST, symbol ASC NULLS LAST) AS rn
     FROM (
         SELECT
-            symbol, trade_date, ts, close, volume, source, line, kafka_offset, kafka_timestamp,
-            version,
-            max(differs) OVER (PARTITION BY symbol, ts ORDER BY version ASC NULLS LAST
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS conflicting
-        FROM (
-            SELECT
-                symbol, trade_date, ts, close, volume, source, line, kafka_offset,
-                kafka_timestamp, differs,
-                ROW_NUMBER() OVER (
-                    PARTITION BY symbol, ts
-                    ORDER BY kafka_timestamp DESC NULLS LAST,
-                             kafka_partition DESC NULLS LAST, kafka_offset DESC NULLS LAST
-                ) AS version
-            FROM records
-            WHERE prev_ts = ts OR next_ts = ts
-        ) AS versions
-    ) AS days
-    WHERE conflicting = 1
+            b.symbol, b.trade_date, b.ts, b.close, b.volume, b.source, b.line, b.kafka_offset,
+            b.kafka_timestamp,
+            ROW_NUMBER() OVER (
+                PARTITION BY b.symbol, b.ts
+                ORDER BY b.kafka_timestamp DESC NULLS LAST,
+                         b.kafka_partition DESC NULLS LAST, b.kafka_offset DESC NULLS LAST
+            ) AS version
+        FROM bars AS b
+        JOIN rebars AS r
+          ON r.symbol = b.symbol
+         AND r.ts = b.ts
+        WHERE b.year BETWEEN :year_from AND :year_to
+          AND b.trade_date >= CAST(:from AS DATE)
+          AND b.trade_date <= CAST(:to AS DATE)
+    ) AS versions
 ),
 base AS (
     -- @include: base

@@ -258,7 +258,7 @@ fn generated_data_datafusion_equals_duckdb_and_trino() {
     let some = vec![
         "S00001".to_string(),
         "S00004".to_string(),
-        "S00001".to_string(),
+        "S00006".to_string(),
     ];
     let year = || Params::new(d("2021-01-01"), d("2021-12-31"), vec![], None).unwrap();
     let cases = [

@@ -127,11 +127,16 @@ steps AS (
     ) AS with_prev
 ),
 runs AS (
+    -- Runs numbered over the window's bars only: `stale` counts the part of a run inside
+    -- the window, which is a run of these bars all the same (`starts_run` still compares
+    -- the first with the bar before the window), and the running sum, which DataFusion
+    -- evaluates row by row, covers a year of bars instead of the whole scan.
     SELECT
         symbol, trade_date, close, volume, log_return,
         sum(starts_run) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_id
     FROM steps
+    WHERE trade_date >= CAST(:from AS DATE)
 ),
 stale AS (
     -- Runs of equal closes with volume, the part of each inside the window.

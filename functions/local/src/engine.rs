@@ -7,6 +7,7 @@
 
 use crate::catalog::{arrow_type, Catalog};
 use crate::cte;
+use crate::windows::WholeWindows;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
@@ -17,7 +18,7 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
 use datafusion::datasource::MemTable;
-use datafusion::execution::SessionState;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -79,7 +80,12 @@ impl Engine {
         let config = SessionConfig::from_env()
             .map_err(|e| EngineError::Query(format!("DATAFUSION_* settings: {e}")))?
             .with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(WholeWindows))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         for (name, table) in &catalog.tables {
             let bad = |problem: String| EngineError::Table {
                 table: name.clone(),

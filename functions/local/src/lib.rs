@@ -17,3 +17,4 @@ pub mod engine;
 pub mod pipeline;
 pub mod suite;
 pub mod trigger;
+pub mod windows;

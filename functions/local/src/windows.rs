@@ -1,0 +1,185 @@
+//! Window functions over fully sorted input, evaluated a partition at a time.
+//!
+//! DataFusion plans every window whose functions need bounded memory (`LAG`, `ROW_NUMBER`,
+//! trailing frames) as a `BoundedWindowAggExec`, which streams: it evaluates row by row,
+//! each value through a `ScalarValue`, so that it could run over an endless input. The
+//! insight texts never stream: each window sits on a sort (or a scan the sort came from)
+//! that has already buffered the whole input. There the streaming operator is the slow
+//! one: the de-duplication `LAG` that every insight's `base` runs over two years of bars
+//! took 41 ms of compute in it against 10 ms in `WindowAggExec`, which evaluates each
+//! window partition's column at once (BENCHMARKS.md).
+//!
+//! [`WholeWindows`] is a physical optimizer rule, run after DataFusion's own, that swaps
+//! each `BoundedWindowAggExec` over input sorted on all its keys (`InputOrderMode::Sorted`)
+//! for a `WindowAggExec` with the same window expressions and the same input. Both
+//! require the same distribution and ordering and give the same schema and order; the
+//! only cost is that the window's input is held in memory once more while it runs.
+//! Windows over partly sorted or unsorted input (which a sort would have had to fix) are
+//! left as they are.
+
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::config::ConfigOptions;
+use datafusion::error::Result;
+use datafusion::physical_expr::window::SlidingAggregateWindowExpr;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
+use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
+use std::sync::Arc;
+
+/// The rule; see the module documentation.
+#[derive(Debug, Default)]
+pub struct WholeWindows;
+
+impl PhysicalOptimizerRule for WholeWindows {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(bounded) = node.downcast_ref::<BoundedWindowAggExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            let sliding = bounded
+                .window_expr()
+                .iter()
+                .any(|e| e.as_any().is::<SlidingAggregateWindowExpr>());
+            if bounded.input_order_mode != InputOrderMode::Sorted || sliding {
+                return Ok(Transformed::no(node));
+            }
+            // `partition_keys` is empty when the window may not be repartitioned: the same
+            // choice, carried over.
+            let whole = WindowAggExec::try_new(
+                bounded.window_expr().to_vec(),
+                Arc::clone(bounded.input()),
+                !bounded.partition_keys().is_empty(),
+            )?;
+            Ok(Transformed::yes(Arc::new(whole) as Arc<dyn ExecutionPlan>))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "whole_windows"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::execution::SessionStateBuilder;
+    use datafusion::physical_plan::displayable;
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
+    /// 3,000 rows over 7 symbols, several batches per partition, days out of order and
+    /// repeated (so the de-duplication `LAG` meets ties broken by a second key), some nulls.
+    fn table() -> MemTable {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("day", DataType::Int64, false),
+            Field::new("seq", DataType::Int64, false),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let mut parts = vec![vec![], vec![]];
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        for b in 0..6 {
+            let n = 500;
+            let mut symbol = vec![];
+            let (mut day, mut seq, mut x) = (vec![], vec![], vec![]);
+            for i in 0..n {
+                symbol.push(format!("S{}", next() % 7));
+                day.push((next() % 400) as i64);
+                seq.push((b * n + i) as i64);
+                x.push((next() % 10 != 0).then(|| (next() % 10_000) as f64 / 7.0));
+            }
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(symbol)),
+                    Arc::new(Int64Array::from(day)),
+                    Arc::new(Int64Array::from(seq)),
+                    Arc::new(Float64Array::from(x)),
+                ],
+            )
+            .unwrap();
+            parts[b % 2].push(batch);
+        }
+        MemTable::try_new(schema, parts).unwrap()
+    }
+
+    fn context(rule: bool) -> SessionContext {
+        let mut builder = SessionStateBuilder::new()
+            .with_config(SessionConfig::new().with_target_partitions(2))
+            .with_default_features();
+        if rule {
+            builder = builder.with_physical_optimizer_rule(Arc::new(WholeWindows));
+        }
+        let ctx = SessionContext::new_with_state(builder.build());
+        ctx.register_table("t", Arc::new(table())).unwrap();
+        ctx
+    }
+
+    #[test]
+    fn sorted_windows_run_whole_with_the_answers_of_the_streaming_operator() {
+        // The window shapes of the insight texts: a de-duplication LAG over several keys,
+        // row numbers both ways, a running sum, a whole-partition maximum, a global rank,
+        // and a trailing average (which stays in the streaming operator).
+        let sql = "SELECT symbol, day, seq, x,
+                LAG(day) OVER (PARTITION BY symbol ORDER BY day ASC NULLS LAST, seq DESC NULLS LAST) AS prev_day,
+                ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY day DESC NULLS LAST, seq ASC NULLS LAST) AS rn,
+                sum(x) OVER (PARTITION BY symbol ORDER BY day ASC NULLS LAST, seq DESC NULLS LAST
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running,
+                max(day) OVER (PARTITION BY symbol) AS last_day,
+                DENSE_RANK() OVER (ORDER BY day DESC NULLS LAST, symbol ASC NULLS LAST) AS dr,
+                avg(x) OVER (PARTITION BY symbol ORDER BY seq ASC NULLS LAST
+                             ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS trailing
+            FROM t
+            ORDER BY seq";
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let mut answers = vec![];
+        let mut plans = vec![];
+        for rule in [false, true] {
+            let df = rt.block_on(context(rule).sql(sql)).unwrap();
+            let plan = rt.block_on(df.clone().create_physical_plan()).unwrap();
+            plans.push(displayable(plan.as_ref()).indent(false).to_string());
+            let batches = rt.block_on(df.collect()).unwrap();
+            answers.push(
+                datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        assert_eq!(answers[0].lines().count(), 3_000 + 4, "every row, framed");
+        assert_eq!(answers[0], answers[1], "the same answers, to the last bit");
+        let count = |plan: &str, op: &str| {
+            plan.lines()
+                .filter(|l| l.trim_start().starts_with(op))
+                .count()
+        };
+        let bounded = |plan: &str| -> Vec<String> {
+            plan.lines()
+                .filter(|l| l.trim_start().starts_with("BoundedWindowAggExec"))
+                .map(str::to_string)
+                .collect()
+        };
+        assert!(bounded(&plans[0]).len() >= 3, "{}", plans[0]);
+        // With the rule, only the trailing average streams.
+        let left = bounded(&plans[1]);
+        assert_eq!(left.len(), 1, "{}", plans[1]);
+        assert!(left[0].contains("ROWS BETWEEN 9 PRECEDING"), "{}", plans[1]);
+        assert!(count(&plans[1], "WindowAggExec") >= 2, "{}", plans[1]);
+    }
+}

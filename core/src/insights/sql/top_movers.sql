@@ -6,20 +6,27 @@ WITH base AS (
     -- @include: base
 ),
 in_window AS (
+    -- Each symbol's first and last price in the window on every row of it, in the one date
+    -- order `base` leaves its rows in: a ranking from the end would sort them all again.
+    -- `base` has one row per (symbol, trade_date), so the order has no ties.
     SELECT
-        symbol, trade_date, price,
-        ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST) AS rn_asc,
-        ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date DESC NULLS LAST) AS rn_desc
+        symbol, trade_date,
+        FIRST_VALUE(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            AS first_price,
+        LAST_VALUE(price) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            AS last_price
     FROM base
     WHERE trade_date >= CAST(:from AS DATE)
 ),
 ends AS (
     SELECT
         symbol,
-        max(CASE WHEN rn_asc = 1 THEN trade_date END) AS first_date,
-        max(CASE WHEN rn_asc = 1 THEN price END) AS first_price,
-        max(CASE WHEN rn_desc = 1 THEN trade_date END) AS last_date,
-        max(CASE WHEN rn_desc = 1 THEN price END) AS last_price
+        min(trade_date) AS first_date,
+        max(first_price) AS first_price,
+        max(trade_date) AS last_date,
+        max(last_price) AS last_price
     FROM in_window
     GROUP BY symbol
 ),

@@ -44,21 +44,34 @@ traded AS (
     ) AS days
     WHERE volume > 0
 ),
+numbered AS (
+    -- Every row of `traded` has a volume, so the 60 prior rows hold min(row - 1, 60)
+    -- volumes: a row number, not a third sliding aggregate.
+    SELECT
+        symbol, trade_date, volume, v,
+        ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST) AS rn,
+        LEAD(trade_date, 60) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST)
+            AS day_60_ahead
+    FROM traded
+),
 stats AS (
+    -- Only the days a scored day's 60 prior rows can reach: those whose 60th next day is in
+    -- the window (or that have none). The sliding aggregates are evaluated row by row, and
+    -- the scan's earlier days would cost them as much again for rows nobody reads. (The
+    -- filter applies before the windows; the row numbers were taken before it.)
     SELECT
         symbol,
         trade_date,
         volume,
         v,
-        -- Every row of `traded` has a volume, so the 60 prior rows hold min(row - 1, 60)
-        -- volumes: a row number, not a third sliding aggregate.
-        least(CAST(ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST)
-                   AS BIGINT) - 1, 60) AS n_prior,
+        least(CAST(rn AS BIGINT) - 1, 60) AS n_prior,
         avg(v) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
                      ROWS BETWEEN 60 PRECEDING AND 1 PRECEDING) AS mean_volume,
         stddev_samp(v) OVER (PARTITION BY symbol ORDER BY trade_date ASC NULLS LAST
                              ROWS BETWEEN 60 PRECEDING AND 1 PRECEDING) AS stddev_volume
-    FROM traded
+    FROM numbered
+    WHERE day_60_ahead IS NULL
+       OR day_60_ahead >= CAST(:from AS DATE)
 ),
 scored AS (
     SELECT

@@ -609,17 +609,41 @@ fn rows_of(
 fn bounded_volume_anomalies_are_the_strongest_alike_on_three_engines() {
     // 40 symbols over nearly three years: more anomalies than a report of every symbol lists
     // (insights::ANOMALY_ROWS), so the bound and its tie-breaking decide the rows.
-    let bars = generated_bars(40, 700);
+    // S00003 trades fifty times its volume on its 300th day, the first day of the third
+    // case's window: its score reads the 60 days before the window, which the report scans
+    // but does not score.
+    let mut bars = generated_bars(40, 700);
+    let spike_day = bars
+        .iter()
+        .filter(|(_, b)| b.symbol == "S00003")
+        .nth(299)
+        .unwrap()
+        .1
+        .date;
+    for (_, b) in bars.iter_mut() {
+        if b.symbol == "S00003" && b.date == spike_day {
+            assert!(b.volume.is_some_and(|v| v > 0));
+            b.volume = b.volume.map(|v| v * 50);
+        }
+    }
     let dir = tempfile::tempdir().unwrap();
     write_lake(dir.path(), &bars, 500);
     let some: Vec<String> = ["S00003", "S00017"].iter().map(|s| s.to_string()).collect();
     let cases = [
         Params::new(d("2019-01-01"), d("2021-12-31"), vec![], None).unwrap(),
         Params::new(d("2019-01-01"), d("2021-12-31"), some, None).unwrap(),
+        Params::new(spike_day, d("2021-12-31"), vec!["S00003".into()], None).unwrap(),
     ];
     let (reports, _) = cross_check(dir.path(), &cases);
     let capped = check_volume_anomalies(&bars, &cases, &reports);
     assert_eq!(capped, 1, "every symbol's anomalies outnumber the bound");
+    let first = &rows_of(&reports[2], "volume_anomalies")[0];
+    assert_eq!(
+        first["trade_date"],
+        json!(spike_day.to_string()),
+        "{first:?}"
+    );
+    assert_eq!(first["n_prior"], json!(60), "{first:?}");
     // Moving averages: one row per symbol for every symbol, daily rows for a named list.
     assert_eq!(rows_of(&reports[0], "moving_averages").len(), 40);
     let named = rows_of(&reports[1], "moving_averages");

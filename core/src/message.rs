@@ -454,18 +454,7 @@ fn v2_f64(b: &[u8]) -> Option<f64> {
     if r.digits() == 0 {
         return None;
     }
-    if r.tag(b".").is_some() && r.digits() == 0 {
-        return None;
-    }
-    if matches!(r.b.get(r.at), Some(b'e' | b'E')) {
-        r.at += 1;
-        if matches!(r.b.get(r.at), Some(b'+' | b'-')) {
-            r.at += 1;
-        }
-        if r.digits() == 0 {
-            return None;
-        }
-    }
+    r.fraction_and_exponent()?;
     if r.at != b.len() {
         return None;
     }
@@ -582,6 +571,24 @@ impl Cursor<'_> {
         }
     }
 
+    /// A number's optional `\.[0-9]+` and `[eE][+-]?[0-9]+` after its integer digits, as
+    /// both versions write them; `None` for a dot or an exponent without digits.
+    fn fraction_and_exponent(&mut self) -> Option<()> {
+        if self.tag(b".").is_some() && self.digits() == 0 {
+            return None;
+        }
+        if matches!(self.b.get(self.at), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.b.get(self.at), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        Some(())
+    }
+
     fn digits(&mut self) -> usize {
         let n = self.b[self.at..]
             .iter()
@@ -598,21 +605,7 @@ impl Cursor<'_> {
         if int == 0 || (int > 1 && self.b[start] == b'0') {
             return None;
         }
-        if self.b.get(self.at) == Some(&b'.') {
-            self.at += 1;
-            if self.digits() == 0 {
-                return None;
-            }
-        }
-        if matches!(self.b.get(self.at), Some(b'e' | b'E')) {
-            self.at += 1;
-            if matches!(self.b.get(self.at), Some(b'+' | b'-')) {
-                self.at += 1;
-            }
-            if self.digits() == 0 {
-                return None;
-            }
-        }
+        self.fraction_and_exponent()?;
         let text = std::str::from_utf8(&self.b[start..self.at]).ok()?;
         let x: f64 = text.parse().ok()?;
         // serde_json refuses numbers beyond f64's range; leave those to it.

@@ -14,6 +14,7 @@ pub mod bucket;
 pub mod catalog;
 pub mod cte;
 pub mod engine;
+pub mod frames;
 pub mod pipeline;
 pub mod suite;
 pub mod trigger;

@@ -77,9 +77,16 @@ impl Engine {
     pub async fn new(bucket: &Path, catalog: &Catalog) -> Result<Engine, EngineError> {
         // DataFusion's own `DATAFUSION_*` variables (e.g.
         // `DATAFUSION_EXECUTION_TARGET_PARTITIONS`) tune the engine without a rebuild.
-        let config = SessionConfig::from_env()
+        let mut config = SessionConfig::from_env()
             .map_err(|e| EngineError::Query(format!("DATAFUSION_* settings: {e}")))?
             .with_information_schema(false);
+        // Data hashed by symbol is already partitioned for a grouping or window by symbol
+        // and day: DataFusion takes it so only from 4 partitions up, and on 2 cores it
+        // re-hashed 549K rows and aggregated them in two stages for `volume_anomalies`'
+        // day volumes (BENCHMARKS.md). Its own variable still wins.
+        if std::env::var_os("DATAFUSION_OPTIMIZER_SUBSET_REPARTITION_THRESHOLD").is_none() {
+            config.options_mut().optimizer.subset_repartition_threshold = 1;
+        }
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()

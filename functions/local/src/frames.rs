@@ -205,6 +205,13 @@ pub fn replace(expr: &Arc<dyn WindowExpr>, schema: &SchemaRef) -> Option<Arc<dyn
     )))
 }
 
+/// Whether `expr` is one of this module's replacements.
+pub fn is_framed(expr: &Arc<dyn WindowExpr>) -> bool {
+    expr.as_any()
+        .downcast_ref::<StandardWindowExpr>()
+        .is_some_and(|e| e.get_standard_func_expr().as_any().is::<Framed>())
+}
+
 /// The replacement's function: evaluated a partition at a time, ignoring DataFusion's
 /// frame machinery (it carries its own [`Rows`]).
 #[derive(Debug)]

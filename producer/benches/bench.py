@@ -25,6 +25,24 @@ def create_topic(name: str) -> None:
 
 
 
+def mean_message_bytes(brokers: str, topic: str, limit: int = 20_000) -> float:
+    """Mean key + value size of up to `limit` messages of `topic` (from its start)."""
+    from confluent_kafka import Consumer
+    c = Consumer({"bootstrap.servers": brokers, "group.id": f"bench-size-{os.getpid()}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.subscribe([topic])
+    sizes: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(sizes) < limit and time.monotonic() < deadline:
+        for m in c.consume(1000, 1.0):
+            if m.error() is None:
+                sizes.append(len(m.key() or b"") + len(m.value() or b""))
+    c.close()
+    if not sizes:
+        raise SystemExit(f"no messages read back from {topic}")
+    return statistics.mean(sizes)
+
+
 def run_measured(cmd: list[str]) -> tuple[float, int]:
     """Runs cmd with its stdout discarded; returns (seconds, peak RSS KiB) of that process."""
     t0 = time.perf_counter()
@@ -74,12 +92,16 @@ def main() -> int:
         create_topic(t)
         return t
 
+    topics: dict[str, str] = {}
+
     def ours(path: str) -> list[str]:
-        return [a.producer, "produce", "-b", a.brokers, "-t", topic(), "--progress", "off",
+        topics["ours"] = topic()
+        return [a.producer, "produce", "-b", a.brokers, "-t", topics["ours"], "--progress", "off",
                 "--rejects", rejects, path]
 
     def peer(kind: str, path: str) -> list[str]:
-        return [py, os.path.join(HERE, "peers.py"), kind, a.brokers, topic(), path]
+        topics[kind] = topic()
+        return [py, os.path.join(HERE, "peers.py"), kind, a.brokers, topics[kind], path]
 
     results: dict[str, list[float]] = {"ours": [], "confluent": [], "ours_small": [], "original": []}
     for r in range(a.repeats):
@@ -88,6 +110,8 @@ def main() -> int:
         for name, mk, path in (pair if r % 2 == 0 else pair[::-1]):
             secs, _ = run_measured(mk(path))
             results[name].append(a.rows / secs)
+            if name == "ours":
+                topics["ours_main"] = topics["ours"]
         pair = [("ours_small", ours, orig_file), ("original", lambda p: peer("original", p), orig_file)]
         for name, mk, path in (pair if r % 2 == 0 else pair[::-1]):
             secs, _ = run_measured(mk(path))
@@ -98,6 +122,13 @@ def main() -> int:
     print(f"  ours (parse+validate+encode)     {med['ours']:>10,.0f}")
     print(f"  confluent-kafka, raw lines       {med['confluent']:>10,.0f}")
     print(f"  ratio ours/confluent             {med['ours'] / med['confluent']:>10.2f}   (target >= 1.0)")
+    # The messages' mean size, read back, for the broker-ceiling run that follows
+    # (.ci/bench-producer reads it from the file).
+    sizes = {k: mean_message_bytes(a.brokers, topics[k]) for k in ("ours_main", "confluent")}
+    print(f"  mean message (key + value)       {sizes['ours_main']:>10.0f} bytes, "
+          f"raw lines {sizes['confluent']:.0f} bytes")
+    with open(os.path.join(a.workdir, "mean_message_bytes"), "w") as f:
+        f.write(f"{round(sizes['ours_main'])}\n")
     print(f"original stack, {a.original_rows:,} rows:")
     print(f"  ours                             {med['ours_small']:>10,.0f}")
     print(f"  kafka-python, JSON dict per row  {med['original']:>10,.0f}")

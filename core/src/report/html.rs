@@ -29,7 +29,7 @@ pub(crate) const COMPLETENESS_SHOWN: usize = 20;
 const QUALITY_KINDS: [(&str, &str); 4] = [
     ("missing_day", "missing trading days"),
     ("stale_run", "stale runs"),
-    ("restatement", "restated days"),
+    ("restatement", "restated bars"),
     ("implausible_move", "implausible moves"),
 ];
 
@@ -387,7 +387,7 @@ fn completeness_card(out: &mut String, r: &InsightResult) {
     let issues: Vec<String> = [
         ("missing_days", "missing days"),
         ("stale_runs", "stale runs"),
-        ("restated_days", "restated days"),
+        ("restated_days", "restated bars"),
         ("implausible_moves", "implausible moves"),
     ]
     .iter()

@@ -1019,7 +1019,7 @@ fn html_has_a_data_quality_section_and_completeness_per_symbol() {
     );
     assert!(card.contains("<span>100.00%</span>"), "{card}");
     assert!(
-        card.contains("2 missing days, 1 stale runs, 1 restated days, 1 implausible moves"),
+        card.contains("2 missing days, 1 stale runs, 1 restated bars, 1 implausible moves"),
         "{card}"
     );
     // The section: a completeness bar per symbol, the least complete first.
@@ -1034,7 +1034,7 @@ fn html_has_a_data_quality_section_and_completeness_per_symbol() {
     let issues = section(&html, "quality_issues");
     assert!(
         issues.contains(
-            "Found: 2 missing trading days · 1 stale runs · 1 restated days · 1 implausible moves."
+            "Found: 2 missing trading days · 1 stale runs · 1 restated bars · 1 implausible moves."
         ),
         "{issues}"
     );

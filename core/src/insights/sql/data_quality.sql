@@ -1,6 +1,6 @@
 -- name: data_quality
 -- title: Data quality
--- description: Per symbol, how complete and how trustworthy its bars in the report window are: bars present of the trading days expected between its first and last bar (a trading day is a day at least half of the lake's symbols traded), the expected days missing, runs of five or more bars with the same close and volume, days restated with different values, and daily log returns beyond ±0.25. The listing is under Data quality issues.
+-- description: Per symbol, how complete and how trustworthy its bars in the report window are: bars present of the trading days expected between its first and last bar (bars counts days with a bar, so a day of intraday bars counts once; a trading day is a day at least half of the lake's symbols traded), the expected days missing, runs of five or more days with volume and the same close (of intraday bars, each day's last bar), bars restated with different values (restated_days counts bars: a day of daily bars, a minute of intraday bars), and daily log returns beyond ±0.25. The listing is under Data quality issues.
 -- columns: symbol, first_date, last_date, bars, expected_days, missing_days, completeness, stale_runs, restated_days, implausible_moves
 WITH
 -- @include: quality
@@ -30,6 +30,8 @@ per_symbol AS (
         symbol,
         sum(CASE WHEN kind = 'missing_day' THEN n ELSE 0 END) AS missing_days,
         sum(CASE WHEN kind = 'stale_run' THEN n ELSE 0 END) AS stale_runs,
+        -- Restated bars (minutes of intraday bars): the name is from when bars were days,
+        -- kept because reports and Athena queries read the column by it.
         sum(CASE WHEN kind = 'restatement' THEN n ELSE 0 END) AS restated_days,
         sum(CASE WHEN kind = 'implausible_move' THEN n ELSE 0 END) AS implausible_moves
     FROM counts

@@ -1,6 +1,6 @@
 -- name: quality_issues
 -- title: Data quality issues
--- description: What in the report window's data deserves a second look, listed for review and never dropped: missing trading days (days at least half of the lake's symbols traded, between a symbol's first and last bar, without a bar of it), stale runs (the same close on five or more consecutive bars with volume), restatements (one symbol and day received with different values: every version, the one kept first) and implausible moves (a daily log return beyond ±0.25). At most 25 of each kind, the most telling first; kind_total counts them all.
+-- description: What in the report window's data deserves a second look, listed for review and never dropped: missing trading days (days at least half of the lake's symbols traded, between a symbol's first and last bar, without a bar of it), stale runs (the same close on five or more of a symbol's consecutive days with volume; of intraday bars, each day's last bar counts), restatements (one bar, a day or for intraday bars a minute, received with different values: every version, the one kept first) and implausible moves (a daily log return beyond ±0.25, from one day's last bar to the next's). At most 25 of each kind, the most telling first; kind_total counts them all.
 -- columns: kind, rank, kind_total, symbol, trade_date, end_date, n_bars, close, volume, log_return, version, status, source, line, kafka_offset, arrived_at
 WITH
 -- @include: quality

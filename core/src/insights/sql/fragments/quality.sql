@@ -111,7 +111,8 @@ base AS (
 ),
 steps AS (
     -- Each kept bar with its log return and whether it starts a new run of equal closes
-    -- (a bar without positive volume is in no run).
+    -- (a bar without positive volume is in no run). `base` keeps one bar a day, of intraday
+    -- bars the day's last: stale runs and moves are of days, their close the day's close.
     SELECT
         symbol, trade_date, close, volume,
         CASE WHEN prev_price > 0 AND price > 0 THEN ln(price / prev_price) END AS log_return,

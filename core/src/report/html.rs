@@ -1427,6 +1427,52 @@ mod tests {
     }
 
     #[test]
+    fn an_intraday_restatement_shows_which_minute_and_counts_as_a_bar() {
+        // The columns of the SQL text itself, so a column added there is rendered here.
+        let issues = crate::insights::by_name("quality_issues").unwrap();
+        let row = |cells: &[(&str, Value)]| -> Vec<Value> {
+            issues
+                .columns
+                .iter()
+                .map(|c| {
+                    cells
+                        .iter()
+                        .find(|(name, _)| name == c)
+                        .map_or(Value::Null, |(_, v)| v.clone())
+                })
+                .collect()
+        };
+        let version = |v: u64, status: &str| {
+            row(&[
+                ("kind", json!("restatement")),
+                ("rank", json!(1)),
+                ("kind_total", json!(1)),
+                ("symbol", json!("AAPL")),
+                ("trade_date", json!("2021-03-01")),
+                ("bar_time", json!("09:45")),
+                ("version", json!(v)),
+                ("status", json!(status)),
+            ])
+        };
+        let missing = row(&[
+            ("kind", json!("missing_day")),
+            ("rank", json!(1)),
+            ("kind_total", json!(1)),
+            ("symbol", json!("AAPL")),
+            ("trade_date", json!("2021-03-02")),
+        ]);
+        let rows = vec![missing, version(1, "kept"), version(2, "superseded")];
+        let html = to_html(&report(vec![result(
+            "quality_issues",
+            &issues.columns,
+            rows,
+        )]));
+        assert!(html.contains("<th scope=\"col\">Bar time</th>"), "{html}");
+        assert_eq!(html.matches("<td>09:45</td>").count(), 2, "{html}");
+        assert!(html.contains("1 restated bars"), "{html}");
+    }
+
+    #[test]
     fn rejected_rows_are_listed_per_file_and_reason_escaped() {
         let mut r = report(vec![]);
         assert!(

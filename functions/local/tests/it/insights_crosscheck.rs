@@ -760,6 +760,8 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
     );
 
     let issues = rows_of(&reports[0], "quality_issues");
+    // Daily bars have no time of day (their `ts` is midnight), and the other kinds are days.
+    assert!(issues.iter().all(|r| r["bar_time"].is_null()), "{issues:?}");
     let of_kind = |kind: &str| -> Vec<&BTreeMap<String, Value>> {
         issues.iter().filter(|r| r["kind"] == json!(kind)).collect()
     };
@@ -884,9 +886,11 @@ fn injected_quality_issues_are_found_exactly_and_alike_on_three_engines() {
 fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
     // Three symbols over 30 days, six five-minute bars a day from 09:30 (each bar distinct),
     // the first 20 records replayed unchanged, one bar (S00001, day 10, 09:45) restated
-    // later from another file, and one day's bars (S00002, day 25) with a volume spike. A day
-    // holds six different bars, which restate nothing: only the bar sent twice with other
-    // values is a restatement. A day's volume is the sum of its bars.
+    // later from another file, one more bar (S00000, day 12, 10:05:07: an hour of two
+    // digits, a minute and a second of one) restated too, and one day's bars (S00002, day 25)
+    // with a volume spike. A day holds six or seven different bars, which restate nothing:
+    // only a bar sent twice with other values is a restatement, and its `bar_time` says
+    // which. A day's volume is the sum of its bars.
     let daily = generated_bars(3, 30);
     let mut records: Vec<(String, u64, Bar)> = vec![];
     for (line, bar) in &daily {
@@ -899,6 +903,27 @@ fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
             records.push(("minutes.csv".into(), line * 10 + u64::from(k), b));
         }
     }
+    // S00000's day 12 gets a late bar off the minute, a copy of its 09:55 bar.
+    let day12 = daily[12 * 3].1.date;
+    let late = chrono::NaiveTime::from_hms_opt(10, 5, 7);
+    let (late_line, late_bar) = records
+        .iter()
+        .find(|(_, _, b)| {
+            b.symbol == "S00000"
+                && b.date == day12
+                && b.time == chrono::NaiveTime::from_hms_opt(9, 55, 0)
+        })
+        .map(|(_, l, b)| {
+            (
+                l + 1,
+                Bar {
+                    time: late,
+                    ..b.clone()
+                },
+            )
+        })
+        .unwrap();
+    records.push(("minutes.csv".into(), late_line, late_bar.clone()));
     // S00002 trades twenty times its usual volume on day 25, in every bar of the day.
     let day25 = daily[25 * 3].1.date;
     for (_, _, b) in records.iter_mut() {
@@ -928,6 +953,11 @@ fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
     restated.high = original.high.max(restated.close);
     restated.adj_close = Some(restated.close);
     records.push(("restated.csv".into(), 3, restated.clone()));
+    let mut late_restated = late_bar.clone();
+    late_restated.close = late_bar.close * 0.99;
+    late_restated.low = late_bar.low.min(late_restated.close);
+    late_restated.adj_close = Some(late_restated.close);
+    records.push(("restated.csv".into(), 4, late_restated));
 
     let dir = tempfile::tempdir().unwrap();
     common::write_records(dir.path(), &records);
@@ -940,34 +970,43 @@ fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
         .into_iter()
         .filter(|r| r["kind"] == json!("restatement"))
         .collect();
-    let got: Vec<(Value, Value, Value, Value)> = versions
+    let got: Vec<[Value; 5]> = versions
         .iter()
-        .map(|r| {
-            (
-                r["symbol"].clone(),
-                r["trade_date"].clone(),
-                r["source"].clone(),
-                r["line"].clone(),
-            )
-        })
+        .map(|r| ["symbol", "trade_date", "bar_time", "source", "line"].map(|c| r[c].clone()))
         .collect();
     assert_eq!(
         got,
         [
-            (
+            [
+                json!("S00000"),
+                json!(day12.to_string()),
+                json!("10:05:07"),
+                json!("restated.csv"),
+                json!(4)
+            ],
+            [
+                json!("S00000"),
+                json!(day12.to_string()),
+                json!("10:05:07"),
+                json!("minutes.csv"),
+                json!(late_line)
+            ],
+            [
                 json!("S00001"),
                 json!(day10.to_string()),
+                json!("09:45"),
                 json!("restated.csv"),
                 json!(3)
-            ),
-            (
+            ],
+            [
                 json!("S00001"),
                 json!(day10.to_string()),
+                json!("09:45"),
                 json!("minutes.csv"),
                 json!(orig_line)
-            ),
+            ],
         ],
-        "the restated bar's two versions, kept first, and nothing else"
+        "each restated bar's two versions, kept first, the latest bar first, and nothing else"
     );
     // The day's volume is the sum of its bars, not its last bar's.
     let anomalies = rows_of(&reports[0], "volume_anomalies");
@@ -983,9 +1022,10 @@ fn intraday_bars_give_restated_bars_and_day_volumes_alike_on_three_engines() {
     assert_eq!(
         restated_days,
         [
-            (json!("S00000"), json!(0)),
+            (json!("S00000"), json!(1)),
             (json!("S00001"), json!(1)),
             (json!("S00002"), json!(0)),
-        ]
+        ],
+        "restated bars, however many a day"
     );
 }

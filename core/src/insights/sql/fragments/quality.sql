@@ -83,9 +83,10 @@ rebars AS (
 ),
 restated AS (
     -- Every version of those bars, numbered 1 for the one the insights keep (the latest
-    -- arrival, as in `base`).
+    -- arrival, as in `base`), with the bar's `ts`: a day holds many intraday bars, and only
+    -- its time says which of them was restated.
     SELECT
-        symbol, trade_date, close, volume, source, line, kafka_offset, kafka_timestamp,
+        symbol, trade_date, ts, close, volume, source, line, kafka_offset, kafka_timestamp,
         version,
         DENSE_RANK() OVER (ORDER BY ts DESC NULLS LAST, symbol ASC NULLS LAST) AS rn
     FROM (

@@ -87,15 +87,16 @@ impl Rows {
     /// Row `i`'s frame in a partition of `n` rows, as `lo..hi` (`lo == hi` when empty).
     /// Both ends only move forward as `i` grows, which every kernel relies on.
     fn range(self, i: usize, n: usize) -> (usize, usize) {
-        let at = |o: i64| (i as i64 + o).clamp(0, n as i64) as usize;
+        // Saturating: an offset may be as large as SQL lets one write.
+        let at = |o: i64| (i as i64).saturating_add(o).clamp(0, n as i64) as usize;
         let lo = self.start.map_or(0, at);
-        let hi = self.end.map_or(n, |o| at(o + 1));
+        let hi = self.end.map_or(n, |o| at(o.saturating_add(1)));
         (lo, hi.max(lo))
     }
 
     /// The frame's width in rows, when both ends are bounded.
     fn width(self) -> Option<i64> {
-        Some(self.end? - self.start? + 1)
+        Some(self.end?.saturating_sub(self.start?).saturating_add(1))
     }
 }
 
@@ -632,6 +633,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn offsets_as_large_as_sql_allows_reach_the_partition_edges() {
+        let huge = Rows {
+            start: Some(-i64::MAX),
+            end: Some(i64::MAX),
+        };
+        assert_eq!(huge.range(3, 10), (0, 10));
+        assert_eq!(huge.width(), Some(i64::MAX));
+        let ahead = Rows {
+            start: Some(i64::MAX),
+            end: Some(i64::MAX),
+        };
+        assert_eq!(ahead.range(3, 10), (10, 10));
     }
 
     #[test]

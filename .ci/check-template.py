@@ -26,6 +26,10 @@ For every AWS::CloudWatch::Alarm:
     RuleName: an EventBridge rule, InstanceId: an instance), by !Ref or !GetAtt, not a literal;
   - an alarm on a conditional resource carries that resource's condition (or an !And of it),
     so the alarm never points at a resource the stack did not create.
+The latency preset: every AWS::Lambda::EventSourceMapping's batching window, resolved with
+the parameters' defaults and LatencyPreset set to each of its allowed values, is 1 s under
+`low` and SinkBatchingWindowSeconds under the others (the freshness BENCHMARKS.md measures).
+
 A custom metric (a namespace that is not AWS/...) with a Function dimension is looked up in
 the code of that function's crate: a metric name that appears nowhere there as a string is a
 note, not a failure (the code may not emit it yet).
@@ -401,6 +405,62 @@ def string_literals(root, crate_dirs):
 # --- the check ------------------------------------------------------------------------------
 
 
+def resolve(template, value, parameters):
+    """`value` with !Ref (of a parameter), !If, !Equals, !Not, !And, !Or and conditions
+    evaluated for `parameters` (name: value; the others take their Default)."""
+    conditions = template.get("Conditions") or {}
+
+    def param(name):
+        if name in parameters:
+            return parameters[name]
+        return ((template.get("Parameters") or {}).get(name) or {}).get("Default")
+
+    def ev(v):
+        if isinstance(v, dict) and len(v) == 1:
+            (k, x), = v.items()
+            if k == "Ref":
+                return param(x)
+            if k == "Condition":
+                return ev(conditions[x])
+            if k == "Fn::If":
+                return ev(x[1]) if ev(conditions[x[0]]) else ev(x[2])
+            if k == "Fn::Equals":
+                return str(ev(x[0])) == str(ev(x[1]))
+            if k == "Fn::Not":
+                return not ev(x[0])
+            if k == "Fn::And":
+                return all(ev(c) for c in x)
+            if k == "Fn::Or":
+                return any(ev(c) for c in x)
+        return v
+
+    return ev(value)
+
+
+def check_latency_preset(template):
+    """Failures, and the number of mappings checked (see the module doc)."""
+    failures, checked = [], 0
+    presets = ((template.get("Parameters") or {}).get("LatencyPreset") or {}).get("AllowedValues") or []
+    if "low" not in presets:
+        return ["Parameters.LatencyPreset does not offer `low`"], 0
+    window = ((template.get("Parameters") or {}).get("SinkBatchingWindowSeconds") or {}).get("Default")
+    for logical_id, resource in template["Resources"].items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Lambda::EventSourceMapping":
+            continue
+        raw = (resource.get("Properties") or {}).get("MaximumBatchingWindowInSeconds")
+        if raw is None:
+            continue
+        checked += 1
+        for preset in presets:
+            got = resolve(template, raw, {"LatencyPreset": preset})
+            want = 1 if preset == "low" else window
+            if str(got) != str(want):
+                failures.append(f"{logical_id}: batching window {got!r} under LatencyPreset={preset}, expected {want!r}")
+    if checked == 0:
+        failures.append("no event source mapping sets MaximumBatchingWindowInSeconds")
+    return failures, checked
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--template", default=os.path.join(ROOT, "template.yaml"))
@@ -487,6 +547,11 @@ def main():
     notes += alarm_notes
     if alarms and not alarm_failures:
         print(f"ok: {alarms} alarm(s) notify {args.ops_topic} and watch resources of the template")
+
+    preset_failures, mappings = check_latency_preset(template)
+    failures += preset_failures
+    if mappings and not preset_failures:
+        print(f"ok: LatencyPreset=low gives {mappings} trigger(s) a 1 s batching window")
 
     for n in notes:
         print(f"note: {n}")

@@ -148,9 +148,9 @@ pub fn encode_value(bar: &Bar, out: &mut Vec<u8>) {
 /// Appends the version 1 JSON value of `bar` to `out`.
 ///
 /// Daily bars whose symbol needs no JSON escape are written field by field, with serde_json's
-/// own number formatting, so the bytes are those [`encode_value_serde`] writes without its
-/// per-field dispatch (this was once per row on the producer's hot path, and still is on the
-/// sink's JSON lines). Anything else goes through serde.
+/// own number formatting, so the bytes are those the private `encode_value_serde` writes
+/// without its per-field dispatch (this was once per row on the producer's hot path, and still
+/// is on the sink's JSON lines). Anything else goes through serde.
 pub fn encode_value_into(bar: &Bar, out: &mut Vec<u8>) {
     if bar.time.is_some() || bar.symbol.bytes().any(needs_escape) {
         return encode_value_serde(bar, out);

@@ -11,8 +11,9 @@ after the first day of a year, so no crawl is needed for daily bars). So, for ev
     freshness = mtime of the Parquet object that holds it - the row's Kafka CreateTime
 
 (CreateTime is set by the producer when it hands the row to its Kafka client, i.e. the send
-time; both clocks are this machine's.) Reports p50/p99/max per (rate, window), and the target
-check p99 <= window + 1 s.
+time; both clocks are this machine's.) Reports p50/p99/max per (rate, window), the target
+check p99 <= window + 1 s, and p99/max over the rows after each partition's first batch (the
+first batch also waits out the producer's start).
 
 usage: freshness.py LOCAL_BIN BROKERS WORKDIR [--rate R ...] [--window-ms W ...] [--seconds S]
 The broker must be running with its topics creatable by `.ci/broker create-topic`.
@@ -65,20 +66,30 @@ def one_run(a, rate, window_ms, n):
     feed_s = time.time() - t0
     if sink.wait(timeout=600) != 0:
         raise SystemExit(f"sink failed; see {sink_log.name}")
-    lat = []
+    lat, later = [], []
     for f in glob.glob(os.path.join(bucket, "lake", "bars", "**", "*.parquet"), recursive=True):
         visible_ms = os.stat(f).st_mtime_ns / 1e6
-        ts = pq.read_table(f, columns=["kafka_timestamp"]).column(0).cast("int64").to_pylist()
-        lat.extend(visible_ms - t for t in ts)
+        t = pq.read_table(f, columns=["kafka_timestamp", "kafka_offset"])
+        ts = t.column(0).cast("int64").to_pylist()
+        waits = [visible_ms - x for x in ts]
+        lat.extend(waits)
+        # The first batch of each partition (it starts at offset 0) also holds the rows the
+        # producer was given before it could send: an idempotent producer first asks the
+        # broker for its producer id, which took 0.1-1.2 s here (BENCHMARKS.md).
+        if min(t.column(1).to_pylist()) > 0:
+            later.extend(waits)
     lat.sort()
+    later.sort()
     rows = symbols * days
     if len(lat) != rows:
         raise SystemExit(f"{len(lat)} rows in the lake, {rows} sent")
     p50, p99, mx = percentile(lat, 50), percentile(lat, 99), lat[-1]
     ok = p99 <= window_ms + 1000
+    steady = (f"after the first batch: p99 {percentile(later, 99):7.0f} ms  max {later[-1]:7.0f} ms"
+              if later else "one batch only")
     print(f"  {rate:>7,} rows/s  window {window_ms:>5} ms  {rows:>8,} rows in {feed_s:5.1f} s   "
           f"p50 {p50:7.0f} ms  p99 {p99:7.0f} ms  max {mx:7.0f} ms   "
-          f"p99 <= window + 1 s: {'yes' if ok else 'NO'}", flush=True)
+          f"p99 <= window + 1 s: {'yes' if ok else 'NO'}   ({steady})", flush=True)
     return ok
 
 

@@ -160,20 +160,14 @@ impl Func {
 /// `schema`) as a window expression this module evaluates; `None` when it is not one.
 pub fn replace(expr: &Arc<dyn WindowExpr>, schema: &SchemaRef) -> Option<Arc<dyn WindowExpr>> {
     let any = expr.as_any();
-    let (aggregate, debug) = if let Some(e) = any.downcast_ref::<SlidingAggregateWindowExpr>() {
-        (e.get_aggregate_expr(), format!("{e:?}"))
+    let aggregate = if let Some(e) = any.downcast_ref::<SlidingAggregateWindowExpr>() {
+        e.get_aggregate_expr()
     } else if let Some(e) = any.downcast_ref::<PlainAggregateWindowExpr>() {
-        (e.get_aggregate_expr(), format!("{e:?}"))
+        e.get_aggregate_expr()
     } else {
         return None;
     };
-    // DataFusion (55) has no public accessor for an aggregate's FILTER clause; its Debug
-    // form ends with the field. Anything else is refused, not guessed.
-    if !debug.ends_with("filter: None }")
-        || aggregate.is_distinct()
-        || aggregate.ignore_nulls()
-        || !aggregate.order_bys().is_empty()
-    {
+    if aggregate.is_distinct() || aggregate.ignore_nulls() || !aggregate.order_bys().is_empty() {
         return None;
     }
     let rows = Rows::of(expr.get_window_frame())?;
@@ -189,6 +183,12 @@ pub fn replace(expr: &Arc<dyn WindowExpr>, schema: &SchemaRef) -> Option<Arc<dyn
         return None;
     }
     if matches!(func, Func::Var { .. }) && rows.width().is_some_and(|w| w > MAX_DIRECT_WIDTH) {
+        return None;
+    }
+    // DataFusion (55) has no public accessor for an aggregate's FILTER clause; its Debug
+    // form ends with the field. Anything else is refused, not guessed. Checked last: the
+    // form spells out the whole expression, and most window expressions fail sooner.
+    if !format!("{expr:?}").ends_with("filter: None }") {
         return None;
     }
     let framed = Framed {

@@ -26,7 +26,8 @@ use crate::frames;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
-use datafusion::physical_expr::window::SlidingAggregateWindowExpr;
+use datafusion::physical_expr::window::{SlidingAggregateWindowExpr, WindowExpr};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
 use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
@@ -53,28 +54,21 @@ impl PhysicalOptimizerRule for WholeWindows {
                 let mut exprs = vec![];
                 for e in bounded.window_expr() {
                     match frames::replace(e, &schema) {
-                        Some(whole) => exprs.push(whole),
+                        Some(framed) => exprs.push(framed),
                         None if e.as_any().is::<SlidingAggregateWindowExpr>() => {
                             return Ok(Transformed::no(node));
                         }
                         None => exprs.push(Arc::clone(e)),
                     }
                 }
-                // `partition_keys` is empty when the window may not be repartitioned: the
-                // same choice, carried over.
-                let whole = WindowAggExec::try_new(
-                    exprs,
-                    Arc::clone(bounded.input()),
-                    !bounded.partition_keys().is_empty(),
-                )?;
-                return Ok(Transformed::yes(Arc::new(whole) as Arc<dyn ExecutionPlan>));
+                return whole(exprs, bounded.input(), bounded.partition_keys());
             }
-            if let Some(whole) = node.downcast_ref::<WindowAggExec>() {
+            if let Some(planned) = node.downcast_ref::<WindowAggExec>() {
                 // Planned whole already (another of its windows needs the whole partition):
                 // its framed aggregates still run row by row.
-                let schema = whole.input().schema();
+                let schema = planned.input().schema();
                 let mut replaced = false;
-                let exprs = whole
+                let exprs = planned
                     .window_expr()
                     .iter()
                     .map(|e| {
@@ -84,12 +78,7 @@ impl PhysicalOptimizerRule for WholeWindows {
                     })
                     .collect::<Vec<_>>();
                 if replaced {
-                    let again = WindowAggExec::try_new(
-                        exprs,
-                        Arc::clone(whole.input()),
-                        !whole.partition_keys().is_empty(),
-                    )?;
-                    return Ok(Transformed::yes(Arc::new(again) as Arc<dyn ExecutionPlan>));
+                    return whole(exprs, planned.input(), planned.partition_keys());
                 }
             }
             Ok(Transformed::no(node))
@@ -104,6 +93,17 @@ impl PhysicalOptimizerRule for WholeWindows {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// `exprs` over `input` in a `WindowAggExec`. `partition_keys` (the replaced operator's) is
+/// empty when the window may not be repartitioned: the same choice, carried over.
+fn whole(
+    exprs: Vec<Arc<dyn WindowExpr>>,
+    input: &Arc<dyn ExecutionPlan>,
+    partition_keys: Vec<Arc<dyn PhysicalExpr>>,
+) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
+    let plan = WindowAggExec::try_new(exprs, Arc::clone(input), !partition_keys.is_empty())?;
+    Ok(Transformed::yes(Arc::new(plan)))
 }
 
 #[cfg(test)]
